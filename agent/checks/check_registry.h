@@ -1,0 +1,46 @@
+// The check registry: turns the config's [[checks]] tables into Check objects.
+//
+// Built-in kinds have a factory each (the table below in check_registry.cpp); any other kind is a
+// plugin, found as bundlegate-check-<kind> in the plugin directories. Each factory validates its
+// own options through a TableReader, so an unknown or ill-typed option is reported like any
+// config error, with file, line and key.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/checks/check.h"
+#include "agent/checks/pipeline.h"
+#include "agent/config/config.h"
+#include "agent/core/status.h"
+#include "agent/toml/table_reader.h"
+
+namespace bg {
+
+// What a factory may need beyond its own options.
+struct CheckBuildContext {
+  const Config* config = nullptr;
+  std::vector<std::string> plugin_dirs;  // resolved: configured, or the defaults
+};
+
+// A factory reads its options from `options` (which already knows "kind"), reports problems
+// through options.Fail() and returns the check (nullptr only after reporting an error).
+using CheckFactory = std::unique_ptr<Check> (*)(TableReader& options, const CheckBuildContext& ctx);
+
+struct BuiltinCheckKind {
+  const char* kind;
+  const char* help;
+  CheckFactory factory;
+};
+
+// The built-in kinds, for `bundlegate plugins` and the reference config.
+const std::vector<BuiltinCheckKind>& BuiltinCheckKinds();
+
+// Builds every configured check. Errors name the config file, line and key.
+Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config);
+
+// The pipeline for `config`: its checks, limits, serving directory and parity rule.
+Result<std::shared_ptr<const CheckPipeline>> BuildPipeline(const Config& config);
+
+}  // namespace bg

@@ -1,0 +1,104 @@
+// Config: the agent's configuration, loaded from TOML into typed structs.
+//
+// etc/bundlegate.toml is the annotated reference: every key below, its default and its meaning.
+// Unknown keys and ill-typed values are errors naming file, line and key. Relative paths are
+// resolved against the directory of the config file (so a config works whatever the current
+// directory), or against the current directory for the built-in defaults.
+//
+// The `[[checks]]` tables are kept as references into the parsed document: each check kind
+// validates its own options when the check is built (checks/check_registry.h), so that an unknown
+// option of, say, the git check is reported with its line like any other config error.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/core/status.h"
+#include "agent/toml/toml_document.h"
+
+namespace bg {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/bundlegate/bundlegate.toml";
+
+struct PathsConfig {
+  std::string root;        // every state lives here, on one filesystem
+  std::string inbox;       // default <root>/inbox
+  std::string work;        // <root>/work (always under the root)
+  std::string serving;     // default <root>/serving
+  std::string quarantine;  // default <root>/quarantine
+  std::string audit_log;   // default <root>/audit.jsonl
+};
+
+enum class IntakeMode { kCopy, kMove };
+
+struct WatchConfig {
+  enum class Backend { kAuto, kInotify, kPoll };
+  Backend backend = Backend::kAuto;
+  std::int64_t settle_ms = 2000;
+  std::int64_t poll_interval_ms = 1000;
+  std::int64_t rescan_interval_s = 300;
+  std::int64_t incomplete_timeout_s = 3600;
+};
+
+// Bounds on one bundle, enforced while walking it (limit-exceeded).
+struct LimitsConfig {
+  std::uint64_t max_bundle_bytes = 64ull << 30;  // 64 GiB
+  std::uint64_t max_files = 10000;
+  std::int64_t max_depth = 16;           // directory levels below the bundle root
+  std::int64_t max_path_length = 1024;   // bytes of a relative path
+  std::uint64_t max_manifest_bytes = 1 << 20;  // bundle.toml
+};
+
+struct ServingConfig {
+  std::int64_t keep_versions = 5;  // per name; 0 keeps every version
+  std::vector<std::string> on_promote;  // argv; empty: none
+  std::int64_t on_promote_timeout_s = 60;
+};
+
+struct RuntimeConfig {
+  std::string torch_version = "auto";  // the serving runtime's LibTorch, or "auto"
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error
+};
+
+// One [[checks]] table, validated later by the check's own factory.
+struct CheckSpec {
+  std::string kind;
+  std::string pointer;  // JSON pointer of the table inside `document`
+  std::string name;     // "checks[2]"
+  int line = 0;
+};
+
+struct Config {
+  std::string source = "<defaults>";  // file it came from
+  PathsConfig paths;
+  IntakeMode intake = IntakeMode::kCopy;
+  std::int64_t workers = 2;
+  std::int64_t shutdown_timeout_s = 30;
+  // Reject bundles whose model format no [[checks]] entry handles (no parity, no promotion).
+  bool require_parity = true;
+  std::vector<std::string> plugin_dirs;  // empty: the defaults (see plugin/discovery.h)
+  WatchConfig watch;
+  LimitsConfig limits;
+  ServingConfig serving;
+  RuntimeConfig runtime;
+  LogConfig log;
+  std::vector<CheckSpec> checks;
+  std::shared_ptr<const TomlDocument> document;  // what `checks` point into
+};
+
+// The built-in defaults, with the root at `root` (relative paths resolved against the cwd).
+Config DefaultConfig(const std::string& root = "/var/lib/bundlegate");
+
+// Parses `text`; relative paths are resolved against `base_dir`.
+Result<Config> ParseConfig(std::string_view text, const std::string& source,
+                           const std::string& base_dir);
+
+// Reads and parses the file at `path`.
+Result<Config> LoadConfigFile(const std::string& path);
+
+}  // namespace bg

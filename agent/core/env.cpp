@@ -1,0 +1,169 @@
+#include "agent/core/env.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <system_error>
+
+#include "agent/core/errno_status.h"
+
+namespace bg {
+namespace {
+
+// BUNDLEGATE_CRASH_AT parsed once: the step's name and the pass on which to die.
+struct CrashSpec {
+  std::string step;
+  long hit = 1;
+};
+
+const CrashSpec& GetCrashSpec() {
+  static const CrashSpec spec = [] {
+    CrashSpec s;
+    const char* raw = std::getenv("BUNDLEGATE_CRASH_AT");
+    if (raw == nullptr) return s;
+    std::string value(raw);
+    const auto colon = value.rfind(':');
+    if (colon != std::string::npos) {
+      s.hit = std::strtol(value.c_str() + colon + 1, nullptr, 10);
+      value.resize(colon);
+    }
+    s.step = value;
+    return s;
+  }();
+  return spec;
+}
+
+std::string DirName(const std::string& path) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+}  // namespace
+
+Env& Env::Default() {
+  static Env env;
+  return env;
+}
+
+Result<UniqueFd> Env::Open(const std::string& path, int flags, mode_t mode) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ErrnoStatus("open", path);
+  return UniqueFd(fd);
+}
+
+Status Env::WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write", path);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return Status::Ok();
+}
+
+Status Env::Fsync(int fd, const std::string& path) {
+  if (::fsync(fd) != 0) return ErrnoStatus("fsync", path);
+  return Status::Ok();
+}
+
+Status Env::FsyncDir(const std::string& dir) {
+  BG_ASSIGN_OR_RETURN(UniqueFd fd, Open(dir, O_RDONLY | O_DIRECTORY, 0));
+  return Fsync(fd.get(), dir);
+}
+
+Status Env::Truncate(int fd, off_t length, const std::string& path) {
+  if (::ftruncate(fd, length) != 0) return ErrnoStatus("truncate", path);
+  return Status::Ok();
+}
+
+Status Env::Rename(const std::string& from, const std::string& to, RenameMode mode) {
+  const unsigned flags = mode == RenameMode::kNoReplace ? RENAME_NOREPLACE : 0;
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), flags) != 0) {
+    return ErrnoStatus("rename " + from + " to", to);
+  }
+  return Status::Ok();
+}
+
+Status Env::MakeDir(const std::string& path, mode_t mode, bool exist_ok) {
+  if (::mkdir(path.c_str(), mode) == 0) return Status::Ok();
+  if (errno == EEXIST && exist_ok) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::Ok();
+  }
+  return ErrnoStatus("mkdir", path);
+}
+
+Status Env::Symlink(const std::string& target, const std::string& link_path) {
+  if (::symlink(target.c_str(), link_path.c_str()) != 0) return ErrnoStatus("symlink", link_path);
+  return Status::Ok();
+}
+
+Status Env::Unlink(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path);
+  return Status::Ok();
+}
+
+Status Env::RemoveTree(const std::string& path) {
+  std::error_code ec;
+  // remove_all does not follow symlinks; it may meet read-only directories that we made
+  // ourselves (promoted or work copies), so make directories writable on the way down.
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           path, std::filesystem::directory_options::none, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0700);
+  }
+  ::chmod(path.c_str(), 0700);
+  ec.clear();
+  std::filesystem::remove_all(path, ec);
+  if (ec) return Status::Error("remove " + path + ": " + ec.message());
+  return Status::Ok();
+}
+
+Status Env::WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+  static std::atomic<unsigned> counter{0};
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                          std::to_string(counter.fetch_add(1));
+  {
+    BG_ASSIGN_OR_RETURN(UniqueFd fd, Open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
+    Status st = WriteAll(fd.get(), data, tmp);
+    if (st.ok()) st = Fsync(fd.get(), tmp);
+    if (!st.ok()) {
+      ::unlink(tmp.c_str());
+      return st;
+    }
+  }
+  Status st = Rename(tmp, path, RenameMode::kReplace);
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  return FsyncDir(DirName(path));
+}
+
+void Env::CrashPoint(std::string_view step) {
+  const CrashSpec& spec = GetCrashSpec();
+  if (spec.step.empty() || spec.step != step) return;
+  static std::atomic<long> passes{0};
+  if (passes.fetch_add(1) + 1 == spec.hit) {
+    std::fprintf(stderr, "bundlegate: BUNDLEGATE_CRASH_AT=%s reached, killing self\n",
+                 spec.step.c_str());
+    std::fflush(stderr);
+    ::kill(::getpid(), SIGKILL);
+  }
+}
+
+}  // namespace bg
