@@ -22,6 +22,10 @@ namespace bg {
 struct CheckBuildContext {
   const Config* config = nullptr;
   std::vector<std::string> plugin_dirs;  // resolved: configured, or the defaults
+  // The serving runtime's LibTorch version ("1.13.1"): runtime.torch_version, or with "auto"
+  // what the TorchScript plugin's --describe reports, else the LibTorch found at build time.
+  // Empty when unknown.
+  std::string torch_version;
 };
 
 // A factory reads its options from `options` (which already knows "kind"), reports problems

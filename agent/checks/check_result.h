@@ -12,7 +12,9 @@ namespace bg {
 enum class Verdict {
   kPass,
   kFail,   // the bundle is rejected for `reason`
-  kError,  // the check could not run; fails closed like kFail
+  kError,  // the check could not run; fails closed like kFail. Its reason is the closest code
+           // of the check's own family (a git repository that cannot be read: commit-unknown;
+           // a plugin: plugin-error), and its summary says that the check could not run.
   kSkip,   // not run: a prerequisite failed, or the check does not apply to this bundle
 };
 
