@@ -1,0 +1,74 @@
+#include "agent/git/allowed_refs.h"
+
+#include <git2/errors.h>
+
+#include <algorithm>
+#include <set>
+
+#include "agent/git/git_handles.h"
+#include "agent/git/git_status.h"
+
+namespace bg {
+namespace {
+
+// The commit `ref` leads to; false when it leads to no commit. A commit-graph that has the
+// id the ref records (peeled already, for a packed annotated tag) proves it is a commit without
+// reading an object; otherwise libgit2 peels, reading the tag and commit objects.
+bool PeelToCommit(git_reference* ref, const CommitGraph* graph, git_oid* out) {
+  const git_oid* recorded = git_reference_target_peel(ref);
+  if (recorded == nullptr) recorded = git_reference_target(ref);
+  if (graph != nullptr && recorded != nullptr && graph->Find(*recorded)) {
+    *out = *recorded;
+    return true;
+  }
+  git_object* raw = nullptr;
+  const int rc = git_reference_peel(&raw, ref, GIT_OBJECT_COMMIT);
+  ObjectPtr object(raw);
+  if (rc < 0) return false;
+  *out = *git_object_id(object.get());
+  return true;
+}
+
+// Every ref matching `glob`, sorted by name.
+Result<std::vector<ReferencePtr>> MatchGlob(git_repository* repo, const std::string& glob) {
+  git_reference_iterator* raw_iter = nullptr;
+  BG_RETURN_IF_ERROR(GitStatus(git_reference_iterator_glob_new(&raw_iter, repo, glob.c_str()),
+                               "listing refs matching " + glob));
+  ReferenceIteratorPtr iter(raw_iter);
+  std::vector<ReferencePtr> refs;
+  for (;;) {
+    git_reference* raw = nullptr;
+    const int rc = git_reference_next(&raw, iter.get());
+    if (rc == GIT_ITEROVER) break;
+    BG_RETURN_IF_ERROR(GitStatus(rc, "listing refs matching " + glob));
+    refs.emplace_back(raw);
+  }
+  std::sort(refs.begin(), refs.end(), [](const ReferencePtr& a, const ReferencePtr& b) {
+    return std::string_view(git_reference_name(a.get())) < git_reference_name(b.get());
+  });
+  return refs;
+}
+
+}  // namespace
+
+Result<AllowedRefs> ResolveAllowedRefs(git_repository* repo, const std::vector<std::string>& globs,
+                                       const CommitGraph* graph) {
+  AllowedRefs out;
+  std::set<std::string, std::less<>> seen;
+  for (const auto& glob : globs) {
+    BG_ASSIGN_OR_RETURN(auto refs, MatchGlob(repo, glob));
+    for (const auto& ref : refs) {
+      std::string name = git_reference_name(ref.get());
+      if (!seen.insert(name).second) continue;
+      RefTip tip{std::move(name), {}};
+      if (PeelToCommit(ref.get(), graph, &tip.commit)) {
+        out.tips.push_back(std::move(tip));
+      } else {
+        ++out.skipped;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace bg
