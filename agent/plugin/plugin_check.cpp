@@ -1,0 +1,162 @@
+#include "agent/plugin/plugin_check.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+#include "agent/plugin/child_process.h"
+#include "agent/plugin/describe.h"
+#include "agent/plugin/discovery.h"
+#include "agent/plugin/plugin_launch.h"
+#include "agent/plugin/plugin_result.h"
+
+namespace bg {
+namespace {
+
+const std::set<std::string, std::less<>> kRunnerOptions = {"kind", "timeout_s", "memory_mb",
+                                                           "cpu_s", "max_output_kb"};
+
+// The isolation a kernel refuses is the same for every run: say it once per process.
+void LogIsolationOnce(const IsolationReport& isolation) {
+  if (isolation.notes.empty()) return;
+  static std::once_flag once;
+  std::call_once(once, [&isolation] {
+    for (const auto& note : isolation.notes) {
+      std::fprintf(stderr, "bundlegate: note: plugins run with reduced isolation: %s\n",
+                   note.c_str());
+    }
+  });
+}
+
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(path, ec);
+  return ec ? path : abs.lexically_normal().string();
+}
+
+class PluginCheck final : public Check {
+ public:
+  PluginCheck(std::string kind, PluginLimits limits, Json config, PluginDescription description,
+              std::string path)
+      : kind_(std::move(kind)), limits_(limits), config_(std::move(config)),
+        description_(std::move(description)), identity_{std::move(path), description_.version} {}
+
+  std::string_view kind() const override { return kind_; }
+
+  CheckResult Run(const BundleContext& ctx) override {
+    boost::asio::io_context loop;
+    CheckResult out;
+    RunAsync(ctx, CheckEnv{&loop, nullptr}, [&out](CheckResult r) { out = std::move(r); });
+    loop.run();
+    return out;
+  }
+
+  void RunAsync(const BundleContext& ctx, const CheckEnv& env, Done done) override {
+    if (auto early = Precheck(ctx)) {
+      boost::asio::post(*env.loop, [done = std::move(done), r = std::move(*early)]() mutable {
+        done(std::move(r));
+      });
+      return;
+    }
+    std::vector<std::string> notes;
+    const PluginLimits limits = LimitsFor(*ctx.manifest, notes);
+    ChildRun run = PluginChildRun(identity_.path, {}, limits, AbsolutePath(ctx.dir->path()));
+    run.stdin_data = Request(ctx);
+    run.cancelled = ctx.cancelled;
+    RunChildAsync(*env.loop, std::move(run),
+                  [kind = kind_, identity = identity_, limits, notes = std::move(notes),
+                   done = std::move(done)](ChildOutcome outcome) {
+                    LogIsolationOnce(outcome.isolation);
+                    CheckResult r = InterpretPluginRun(kind, identity, outcome, limits);
+                    for (const auto& note : notes) r.details["runner"]["notes"].push_back(note);
+                    done(std::move(r));
+                  });
+  }
+
+ private:
+  std::optional<CheckResult> Precheck(const BundleContext& ctx) const {
+    if (ctx.dir == nullptr || ctx.manifest == nullptr) {
+      return CheckResult::Skip(kind_, "needs an open bundle with a valid manifest");
+    }
+    const std::string& format = ctx.manifest->model.format;
+    if (!description_.HandlesFormat(format)) {
+      return CheckResult::Skip(kind_, "does not handle model format \"" + format + "\"");
+    }
+    return std::nullopt;
+  }
+
+  PluginLimits LimitsFor(const Manifest& manifest, std::vector<std::string>& notes) const {
+    PluginLimits limits = limits_;
+    if (manifest.inference && manifest.inference->device == "cuda" && limits.memory_mb > 0) {
+      limits.memory_mb = 0;
+      notes.push_back("memory_mb not applied: inference.device is \"cuda\"");
+    }
+    return limits;
+  }
+
+  std::string Request(const BundleContext& ctx) const {
+    Json request = {{"protocol", 1},
+                    {"bundle_dir", AbsolutePath(ctx.dir->path())},
+                    {"manifest", ctx.manifest->ToJson()},
+                    {"config", config_}};
+    return DumpJson(request) + "\n";
+  }
+
+  const std::string kind_;
+  const PluginLimits limits_;
+  const Json config_;
+  const PluginDescription description_;
+  const PluginIdentity identity_;
+};
+
+PluginLimits ReadLimits(TableReader& options) {
+  PluginLimits limits;
+  if (auto v = options.Int("timeout_s", Presence::kOptional, 1, 7 * 86400)) {
+    limits.timeout = std::chrono::seconds(*v);
+  }
+  if (auto v = options.Int("memory_mb", Presence::kOptional, 0, std::int64_t{1} << 30)) {
+    limits.memory_mb = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = options.Int("cpu_s", Presence::kOptional, 0, 7 * 86400)) {
+    limits.cpu_s = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = options.Int("max_output_kb", Presence::kOptional, 1, 1 << 20)) {
+    limits.max_output_kb = static_cast<std::uint64_t>(*v);
+  }
+  return limits;
+}
+
+// Every key but the runner's own, as JSON; reading them marks them known.
+Json PluginConfig(TableReader& options) {
+  Json config = Json::object();
+  for (const auto& key : options.Keys()) {
+    if (kRunnerOptions.count(key)) continue;
+    if (const Json* value = options.Raw(key)) config[key] = *value;
+  }
+  return config;
+}
+
+}  // namespace
+
+std::unique_ptr<Check> MakePluginCheck(const std::string& kind, TableReader& options,
+                                       const CheckBuildContext& ctx) {
+  auto path = FindPlugin(kind, ctx.plugin_dirs);
+  const PluginLimits limits = ReadLimits(options);
+  Json config = PluginConfig(options);
+  if (!path.ok()) {
+    options.Fail("kind", path.status().message());
+    return nullptr;
+  }
+  auto description = DescribePlugin(*path, kind, limits);
+  if (!description.ok()) {
+    options.Fail("kind", description.status().message());
+    return nullptr;
+  }
+  return std::make_unique<PluginCheck>(kind, limits, std::move(config),
+                                       std::move(description).value(), std::move(path).value());
+}
+
+}  // namespace bg

@@ -1,0 +1,37 @@
+// A [[checks]] entry whose kind is not built in: the plugin bundlegate-check-<kind> (SPEC.md
+// "Plugins"), run once per bundle as a sandboxed child process driven from the event loop.
+//
+// The runner's own options in the [[checks]] table (see plugin_launch.h for their meaning):
+//   timeout_s (default 300), memory_mb (8192; 0: none), cpu_s (0: none), max_output_kb (1024).
+// Every other key (but `kind`) goes to the plugin, as JSON, in the request's "config".
+//
+// At build time the plugin is found (a config error naming the kind and the directories
+// searched when absent) and described once (--describe: protocol 1 and the same kind, else a
+// config error). Per bundle: a plugin whose description lists model_formats skips a bundle of
+// another format; otherwise it gets on stdin
+//   {"protocol": 1, "bundle_dir": "<absolute path>", "manifest": {...}, "config": {...}}
+// with the bundle mounted read-only where the kernel permits, and its result (or its failure)
+// becomes the check's result (plugin_result.h). For a bundle with inference.device = "cuda" the
+// address-space limit is not applied (the CUDA driver reserves address space far beyond any
+// sensible memory_mb); details.runner.notes says so.
+//
+// Isolation that the kernel refuses is noted in every result's details.runner.isolation and
+// logged once per process on stderr.
+//
+// Thread safety: a built check is immutable; RunAsync may run for several bundles at once.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "agent/checks/check.h"
+#include "agent/checks/check_registry.h"
+#include "agent/toml/table_reader.h"
+
+namespace bg {
+
+// Builds the plugin check for `kind`; on error reports through options.Fail() and returns null.
+std::unique_ptr<Check> MakePluginCheck(const std::string& kind, TableReader& options,
+                                       const CheckBuildContext& ctx);
+
+}  // namespace bg
