@@ -41,7 +41,7 @@ CheckResult IntegrityCheckResult(const Manifest* manifest, const WalkReport& wal
   const auto findings = manifest ? CompareWithManifest(*manifest, walk) : WalkFindings(walk);
   CheckResult r;
   if (findings.empty()) {
-    r = manifest ? CheckResult::Pass("integrity", std::to_string(walk.files.size()) +
+    r = manifest ? CheckResult::Pass("integrity", std::to_string(manifest->files.size()) +
                                                       " files, " + std::to_string(walk.total_bytes) +
                                                       " bytes, sizes and sha256 as declared")
                  : CheckResult::Skip("integrity", "nothing to compare against: the manifest is invalid");

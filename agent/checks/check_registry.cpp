@@ -1,9 +1,24 @@
 #include "agent/checks/check_registry.h"
 
+#include <optional>
+
+#include "agent/cli/build_info.h"
+#include "agent/git/git_check.h"
+#include "agent/lockfile/lockfile_check.h"
+#include "agent/plugin/discovery.h"
+#include "agent/plugin/plugin_check.h"
+#include "agent/plugin/runtime_version.h"
+#include "agent/preprocessing/preprocessing_check.h"
+
 namespace bg {
 
 const std::vector<BuiltinCheckKind>& BuiltinCheckKinds() {
   static const std::vector<BuiltinCheckKind> kKinds = {
+      {"git", "source commit known, released, clean; lockfile and spec as committed", MakeGitCheck},
+      {"lockfile", "dependency lockfile pinned, hashed, torch compatible with serving, nothing denied",
+       MakeLockfileCheck},
+      {"preprocessing", "preprocessing version supported; its spec file as the version name pins",
+       MakePreprocessingCheck},
   };
   return kKinds;
 }
@@ -14,7 +29,13 @@ Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config) {
   ErrorList errors(config.source);
   CheckBuildContext ctx;
   ctx.config = &config;
-  ctx.plugin_dirs = config.plugin_dirs;
+  ctx.plugin_dirs = config.plugin_dirs.empty() ? DefaultPluginDirs() : config.plugin_dirs;
+  auto resolved = std::make_shared<std::optional<std::string>>();
+  ctx.torch_version = [resolved, configured = config.runtime.torch_version,
+                       dirs = ctx.plugin_dirs] {
+    if (!*resolved) *resolved = ResolveTorchVersion(configured, dirs, BUNDLEGATE_BUILD_TORCH_VERSION);
+    return **resolved;
+  };
   for (const auto& spec : config.checks) {
     TableReader options(*config.document, spec.pointer, spec.name, &errors);
     (void)options.String("kind", Presence::kRequired);
@@ -22,11 +43,10 @@ Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config) {
     for (const auto& k : BuiltinCheckKinds()) {
       if (spec.kind == k.kind) builtin = &k;
     }
-    if (builtin == nullptr) {
-      options.Fail("kind", "unknown check kind \"" + spec.kind + "\"");
-      continue;
-    }
-    std::unique_ptr<Check> check = builtin->factory(options, ctx);
+    // Not built in: a plugin, bundlegate-check-<kind> in ctx.plugin_dirs (or a config error
+    // naming the directories searched).
+    std::unique_ptr<Check> check = builtin ? builtin->factory(options, ctx)
+                                           : MakePluginCheck(spec.kind, options, ctx);
     options.RejectUnknownKeys();
     if (check) checks.push_back(std::move(check));
   }

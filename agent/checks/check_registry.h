@@ -6,6 +6,7 @@
 // config error, with file, line and key.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,8 +25,9 @@ struct CheckBuildContext {
   std::vector<std::string> plugin_dirs;  // resolved: configured, or the defaults
   // The serving runtime's LibTorch version ("1.13.1"): runtime.torch_version, or with "auto"
   // what the TorchScript plugin's --describe reports, else the LibTorch found at build time.
-  // Empty when unknown.
-  std::string torch_version;
+  // Empty when unknown. Resolved on first use (a --describe starts a LibTorch process), at most
+  // once per BuildChecks.
+  std::function<std::string()> torch_version = [] { return std::string(); };
 };
 
 // A factory reads its options from `options` (which already knows "kind"), reports problems

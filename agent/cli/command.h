@@ -27,5 +27,9 @@ Command CheckCommand();
 Command ConfigCommand();
 Command AuditCommand();
 Command VersionCommand();
+Command RunCommand();
+Command StatusCommand();
+Command RollbackCommand();
+Command PluginsCommand();
 
 }  // namespace bg::cli

@@ -9,6 +9,7 @@
 
 namespace bg::cli {
 
-Result<Config> LoadConfigForCli(const std::string& flag_value);
+// `used_path`, when given, receives the file read ("" for the built-in defaults).
+Result<Config> LoadConfigForCli(const std::string& flag_value, std::string* used_path = nullptr);
 
 }  // namespace bg::cli

@@ -7,12 +7,20 @@
 
 #include "agent/cli/command.h"
 #include "agent/cli/version_text.h"
+#include "agent/daemon/logging.h"
 
 int main(int argc, char** argv) {
   using namespace bg::cli;
+  // Logs go to stderr from the start: stdout carries results (`check --json`, `status --json`).
+  bg::SetupLogging("warn");
   const std::vector<Command> commands = {
+      RunCommand(),
       CheckCommand(),
       ConfigCommand(),
+      AuditCommand(),
+      RollbackCommand(),
+      StatusCommand(),
+      PluginsCommand(),
       VersionCommand(),
   };
 

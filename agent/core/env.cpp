@@ -133,14 +133,21 @@ Status Env::RemoveTree(const std::string& path) {
   return Status::Ok();
 }
 
-Status Env::WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+Status Env::SyncFilesystem(const std::string& path) {
+  BG_ASSIGN_OR_RETURN(UniqueFd fd, Open(path, O_RDONLY | O_NOFOLLOW, 0));
+  if (::syncfs(fd.get()) != 0) return ErrnoStatus("syncfs", path);
+  return Status::Ok();
+}
+
+Status Env::WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
+                            bool durable) {
   static std::atomic<unsigned> counter{0};
   const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
                           std::to_string(counter.fetch_add(1));
   {
     BG_ASSIGN_OR_RETURN(UniqueFd fd, Open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
     Status st = WriteAll(fd.get(), data, tmp);
-    if (st.ok()) st = Fsync(fd.get(), tmp);
+    if (st.ok() && durable) st = Fsync(fd.get(), tmp);
     if (!st.ok()) {
       ::unlink(tmp.c_str());
       return st;
@@ -151,7 +158,7 @@ Status Env::WriteFileAtomic(const std::string& path, std::string_view data, mode
     ::unlink(tmp.c_str());
     return st;
   }
-  return FsyncDir(DirName(path));
+  return durable ? FsyncDir(DirName(path)) : Status::Ok();
 }
 
 void Env::CrashPoint(std::string_view step) {

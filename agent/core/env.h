@@ -1,7 +1,7 @@
 // Env: the thin interface through which the agent changes the filesystem.
 //
-// Every step that matters to the crash-safety invariant of SPEC.md (write, fsync, rename,
-// symlink, unlink) goes through here, so that tests can fail a step (a full disk, a rename that
+// Every step that matters to the crash-safety invariant of SPEC.md (write, fsync, syncfs,
+// rename, symlink, unlink) goes through here, so that tests can fail a step (a full disk, a rename that
 // is refused) with a subclass, and so that the kill -9 test hook lives in one place:
 //
 //   BUNDLEGATE_CRASH_AT=<step>[:<n>]   the n-th time (default 1st) the agent passes the named
@@ -50,8 +50,14 @@ class Env {
   virtual Status Unlink(const std::string& path);
   // Removes a directory tree without following symlinks. A missing path is not an error.
   virtual Status RemoveTree(const std::string& path);
-  // Writes `data` to `path` through a temporary file, fsync and rename, then fsyncs the parent.
-  Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode);
+  // Flushes everything written on the filesystem holding `path` (syncfs(2)): one journal
+  // commit for a whole step, where an fsync per file and directory would cost one each.
+  virtual Status SyncFilesystem(const std::string& path);
+  // Writes `data` to `path` through a temporary file and a rename, so that readers see the old
+  // or the new content, never a mix. With `durable`, the file and its directory are fsync'd;
+  // without, the caller orders durability with SyncFilesystem.
+  Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
+                         bool durable = true);
 
   // Test hook (see the header comment). Called at each named step.
   virtual void CrashPoint(std::string_view step);

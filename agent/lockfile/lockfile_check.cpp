@@ -134,7 +134,7 @@ std::unique_ptr<Check> MakeLockfileCheck(TableReader& options, const CheckBuildC
   const auto max_bytes = options.Int("max_bytes", Presence::kOptional, 1)
                              .value_or(static_cast<std::int64_t>(kDefaultMaxLockfileBytes));
   if (options.errors()->messages().size() != errors_before) return nullptr;
-  return std::make_unique<LockfileCheck>(std::move(policy), TorchRuntime::From(ctx.torch_version),
+  return std::make_unique<LockfileCheck>(std::move(policy), TorchRuntime::From(ctx.torch_version()),
                                          static_cast<std::uint64_t>(max_bytes));
 }
 

@@ -28,7 +28,7 @@ inline BuiltCheck BuildCheckFrom(CheckFactory factory, const std::string& table,
   TableReader options(*doc, "/checks/0", "checks[0]", &errors);
   (void)options.String("kind", Presence::kRequired);
   CheckBuildContext ctx;
-  ctx.torch_version = torch_version;
+  ctx.torch_version = [torch_version] { return torch_version; };
   BuiltCheck out;
   out.check = factory(options, ctx);
   options.RejectUnknownKeys();

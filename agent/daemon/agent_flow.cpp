@@ -1,0 +1,346 @@
+// Agent: one bundle's way through the gate (see agent.h):
+//   inbox event or rescan -> SettleTracker -> probe (probe thread) -> ready queue -> claim (I/O
+//   thread) -> copy intake (check thread) -> checks (check threads, plugins on the loop) ->
+//   decision carried out (I/O thread) -> on_promote hook.
+#include <boost/asio/post.hpp>
+#include <filesystem>
+#include <spdlog/spdlog.h>
+
+#include "agent/core/clock.h"
+#include "agent/core/tree_ops.h"
+#include "agent/daemon/agent_impl.h"
+#include "agent/daemon/recovery.h"
+#include "agent/plugin/child_process.h"
+#include "agent/watch/readiness_probe.h"
+
+namespace bg {
+
+namespace {
+
+bool Ignored(const std::string& name) { return name.empty() || name[0] == '.'; }
+
+Json RecentEntry(const ExecutionResult& r) {
+  const Decision& d = r.decision;
+  Json j = {{"time", NowRfc3339()}, {"decision", d.ActionName()}};
+  if (!d.name.empty()) j["name"] = d.name;
+  if (!d.version.empty()) j["version"] = d.version;
+  if (!d.reason.empty()) j["reason"] = d.reason;
+  j["path"] = d.target;
+  return j;
+}
+
+}  // namespace
+
+void Agent::Impl::OnChange(const std::string& name) {
+  if (Ignored(name) || stopping_) return;
+  if (claiming_.count(name)) {
+    // Changed while waiting for a worker: it must settle again before it is claimed.
+    const auto it = std::find(ready_.begin(), ready_.end(), name);
+    if (it == ready_.end()) return;  // already being claimed
+    ready_.erase(it);
+    claiming_.erase(name);
+  }
+  tracker_.Touch(name, Clock::now());
+  if (IsDirectory(config_.paths.inbox + "/" + name)) watcher_->Follow(name);
+  status_dirty_ = true;
+  ArmSettleTimer();
+}
+
+void Agent::Impl::Rescan(const std::string& why) {
+  if (stopping_) return;
+  std::set<std::string> present;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(config_.paths.inbox, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!Ignored(name)) present.insert(name);
+  }
+  if (ec) {
+    spdlog::error("cannot list the inbox {}: {}", config_.paths.inbox, ec.message());
+    return;
+  }
+  const auto now = Clock::now();
+  for (const auto& name : present) {
+    if (tracker_.Tracks(name) || claiming_.count(name)) continue;
+    tracker_.Touch(name, now);
+    if (IsDirectory(config_.paths.inbox + "/" + name)) watcher_->Follow(name);
+  }
+  for (const auto& [name, why_not] : tracker_.Pending()) {
+    if (!present.count(name) && !probing_.count(name)) {
+      tracker_.Forget(name);
+      watcher_->Unfollow(name);
+    }
+  }
+  if (why != "poll") spdlog::debug("rescan ({}): {} entries in the inbox", why, present.size());
+  status_dirty_ = true;
+  ArmSettleTimer();
+}
+
+void Agent::Impl::ArmSettleTimer() {
+  if (stopping_) return;
+  const auto next = tracker_.NextWakeup();
+  if (!next) return;
+  if (settle_armed_for_ && *settle_armed_for_ <= *next) return;  // an earlier wake-up is set
+  settle_armed_for_ = *next;
+  settle_timer_.expires_at(*next);
+  settle_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    settle_armed_for_.reset();
+    OnSettleTimer();
+  });
+}
+
+void Agent::Impl::OnSettleTimer() {
+  for (const auto& name : tracker_.Due(Clock::now())) {
+    probing_.insert(name);
+    boost::asio::post(*probe_pool_, [this, name, inbox = config_.paths.inbox,
+                                     limits = config_.limits] {
+      ProbeResult r = ProbeInboxEntry(inbox, name, limits);
+      boost::asio::post(loop_, [this, name, r] { OnProbed(name, r.exists, r.observation); });
+    });
+  }
+  ArmSettleTimer();
+}
+
+void Agent::Impl::OnProbed(const std::string& name, bool exists,
+                           const SettleTracker::Observation& obs) {
+  probing_.erase(name);
+  if (stopping_) {
+    MaybeFinishShutdown();
+    return;
+  }
+  if (!exists) {
+    tracker_.Forget(name);
+    watcher_->Unfollow(name);
+    return;
+  }
+  switch (tracker_.Observe(name, obs, Clock::now())) {
+    case SettleTracker::Decision::kReady:
+      watcher_->Unfollow(name);
+      claiming_.insert(name);
+      ready_.push_back(name);
+      TryStartJobs();
+      break;
+    case SettleTracker::Decision::kExpired:
+      watcher_->Unfollow(name);
+      claiming_.insert(name);
+      ClaimExpired(name, obs.why_not);
+      break;
+    case SettleTracker::Decision::kWait:
+      break;
+  }
+  status_dirty_ = true;
+  ArmSettleTimer();
+}
+
+void Agent::Impl::TryStartJobs() {
+  while (!stopping_ && !ready_.empty() &&
+         static_cast<std::int64_t>(holding_slot_.size()) < config_.workers) {
+    const std::string name = ready_.front();
+    ready_.pop_front();
+    Claim(name);
+  }
+}
+
+void Agent::Impl::Claim(const std::string& name) {
+  // The slot is taken now, under a placeholder id, so that claims in flight count.
+  const std::string placeholder = "claiming:" + name;
+  holding_slot_.insert(placeholder);
+  boost::asio::post(*io_pool_, [this, name, placeholder, mode = config_.intake] {
+    auto item = work_->Claim(name, mode);
+    boost::asio::post(loop_, [this, name, placeholder, item] {
+      holding_slot_.erase(placeholder);
+      claiming_.erase(name);
+      if (!item.ok()) {
+        spdlog::warn("could not claim {}: {}", name, item.status().message());
+        TryStartJobs();
+        MaybeFinishShutdown();
+        return;
+      }
+      spdlog::info("claimed {} as {}", name, item->id);
+      in_flight_[item->id] = *item;
+      holding_slot_.insert(item->id);
+      status_dirty_ = true;
+      StartIntake(*item);
+    });
+  });
+}
+
+void Agent::Impl::ClaimExpired(const std::string& name, const std::string& why) {
+  boost::asio::post(*io_pool_, [this, name, why, mode = config_.intake] {
+    auto item = work_->Claim(name, mode, true, why);
+    boost::asio::post(loop_, [this, name, why, item] {
+      claiming_.erase(name);
+      if (!item.ok()) {
+        spdlog::warn("could not claim expired {}: {}", name, item.status().message());
+        MaybeFinishShutdown();
+        return;
+      }
+      in_flight_[item->id] = *item;
+      const std::string message = "still incomplete after " +
+                                  std::to_string(config_.watch.incomplete_timeout_s) +
+                                  " s: " + why;
+      spdlog::warn("{}: {}", name, message);
+      Decide(*item, DecideRejection(*item, Reason::kIncomplete, message, Json{{"missing", why}},
+                                    item->received, executor_->layout()));
+    });
+  });
+}
+
+void Agent::Impl::StartIntake(WorkItem item) {
+  const std::string bundle = work_->paths().Bundle(item.id);
+  if (item.snapshot_complete) {
+    RunChecks(item, bundle, std::nullopt);
+    return;
+  }
+  if (!IsDirectory(item.received)) {
+    const bool link = std::filesystem::is_symlink(item.received);
+    const Reason reason = link ? Reason::kUnsafePath : Reason::kManifestInvalid;
+    const std::string message = item.inbox_name + (link ? " is a symlink" : " is not a directory") +
+                                ": a bundle is a directory holding bundle.toml";
+    Decide(item, DecideRejection(item, reason, message, Json::object(), item.received,
+                                 executor_->layout()));
+    return;
+  }
+  boost::asio::post(*check_pool_, [this, item, limits = config_.limits]() mutable {
+    auto walk = work_->CopyIn(item, limits, &cancelled_);
+    boost::asio::post(loop_, [this, item, walk]() mutable {
+      if (!walk.ok()) {
+        ReturnUnfinished(item, "copy intake failed: " + walk.status().message());
+        return;
+      }
+      in_flight_[item.id] = item;  // snapshot_complete may have changed
+      if (walk->safe()) {
+        RunChecks(item, work_->paths().Bundle(item.id), std::move(walk).value());
+      } else {
+        // Unsafe or over its limits: nothing was copied; the original is checked (the walk's
+        // findings stand in for integrity) and quarantined as received.
+        RunChecks(item, item.received, std::move(walk).value());
+      }
+    });
+  });
+}
+
+void Agent::Impl::RunChecks(const WorkItem& item, const std::string& dir,
+                            std::optional<WalkReport> walk) {
+  std::shared_ptr<const CheckPipeline> pipeline = pipeline_;  // a reload does not pull it away
+  pipeline->RunAsync(dir, std::move(walk), CheckEnv{&loop_, check_pool_.get()}, &cancelled_,
+                     [this, item, dir, pipeline](BundleReport report) {
+                       if (report.cancelled) {
+                         ReturnUnfinished(item, "shutdown");
+                         return;
+                       }
+                       Decide(item, DecideFromReport(item, report, dir, executor_->layout()));
+                     });
+}
+
+void Agent::Impl::Decide(const WorkItem& item, Decision decision) {
+  boost::asio::post(*io_pool_, [this, item, decision = std::move(decision)]() mutable {
+    auto result = executor_->Execute(item, std::move(decision));
+    boost::asio::post(loop_, [this, item, result = std::move(result)]() mutable {
+      OnDecided(item, std::move(result));
+    });
+  });
+}
+
+void Agent::Impl::OnDecided(const WorkItem& item, Result<ExecutionResult> result) {
+  if (!result.ok()) {
+    // The bundle stays in work/, its decision recorded: the next start finishes it.
+    spdlog::error("{} ({}): could not carry out the decision: {}", item.inbox_name, item.id,
+                  result.status().message());
+    in_flight_.erase(item.id);
+    ReleaseSlot(item.id);
+    return;
+  }
+  const Decision& d = result->decision;
+  switch (d.action) {
+    case Decision::Action::kPromote:
+      ++promoted_;
+      spdlog::info("promoted {} {} -> {}", d.name, d.version, d.target);
+      RunOnPromote(result->record);
+      break;
+    case Decision::Action::kNoop:
+      ++noops_;
+      spdlog::info("{} {} is already served, identical: nothing to do", d.name, d.version);
+      break;
+    case Decision::Action::kQuarantine:
+      ++rejected_;
+      spdlog::warn("rejected {} ({}): {} -> {}", d.name.empty() ? item.inbox_name : d.name + " " + d.version,
+                   d.reason, d.message, d.target);
+      break;
+  }
+  recent_.push_front(RecentEntry(*result));
+  if (recent_.size() > 20) recent_.pop_back();
+  in_flight_.erase(item.id);
+  ReleaseSlot(item.id);
+}
+
+void Agent::Impl::ReturnUnfinished(const WorkItem& item, const std::string& why) {
+  boost::asio::post(*io_pool_, [this, item, why] {
+    std::string where;
+    Status st = ReturnToInbox(config_, *work_, item, env_, &where);
+    if (st.ok()) {
+      spdlog::warn("{} ({}) returned to the inbox as {}: {}", item.inbox_name, item.id, where, why);
+    } else {
+      spdlog::error("{} ({}): {}; returning it to the inbox failed too: {} (it stays in work/, "
+                    "recovered at the next start)", item.inbox_name, item.id, why, st.message());
+    }
+    boost::asio::post(loop_, [this, id = item.id] {
+      in_flight_.erase(id);
+      ReleaseSlot(id);
+    });
+  });
+}
+
+void Agent::Impl::ReleaseSlot(const std::string& id) {
+  holding_slot_.erase(id);
+  status_dirty_ = true;
+  TryStartJobs();
+  MaybeFinishShutdown();
+}
+
+void Agent::Impl::RunOnPromote(const Json& record) {
+  const auto& argv = config_.serving.on_promote;
+  if (argv.empty()) return;
+  ChildRun run;
+  run.spawn.argv = argv;
+  if (run.spawn.argv[0].find('/') == std::string::npos) {
+    run.spawn.argv[0] = "/usr/bin/" + run.spawn.argv[0];  // argv[0] must be absolute
+  }
+  run.spawn.env = {"PATH=/usr/local/bin:/usr/bin:/bin",
+                   "BUNDLEGATE_NAME=" + record.value("name", ""),
+                   "BUNDLEGATE_VERSION=" + record.value("version", ""),
+                   "BUNDLEGATE_PATH=" + record.value("path", ""),
+                   "BUNDLEGATE_DIGEST=" + record.value("digest", "")};
+  run.spawn.sandbox.isolate_network = false;  // a hook tells a model server: it needs the network
+  run.spawn.sandbox.max_open_files = 4096;
+  run.timeout = std::chrono::seconds(config_.serving.on_promote_timeout_s);
+  run.max_stdout_bytes = 64 * 1024;
+  RunChildAsync(loop_, std::move(run), [this, record](ChildOutcome out) {
+    Json fields = {{"name", record.value("name", "")},
+                   {"version", record.value("version", "")},
+                   {"command", config_.serving.on_promote},
+                   {"wall_ms", out.wall_ms}};
+    bool ok = false;
+    if (!out.start_error.ok()) {
+      fields["error"] = out.start_error.message();
+    } else if (out.timed_out) {
+      fields["error"] = "timed out after " + std::to_string(config_.serving.on_promote_timeout_s) + " s";
+    } else if (out.signal != 0) {
+      fields["error"] = "killed by signal " + std::to_string(out.signal);
+    } else {
+      fields["exit_code"] = out.exit_code;
+      ok = out.exit_code == 0;
+    }
+    fields["ok"] = ok;
+    if (!out.err_tail.empty()) fields["stderr_tail"] = out.err_tail;
+    if (ok) {
+      spdlog::info("on_promote for {} {} succeeded", record.value("name", ""), record.value("version", ""));
+    } else {
+      spdlog::warn("on_promote for {} {} failed: {} (the promotion stands)", record.value("name", ""),
+                   record.value("version", ""), DumpJson(fields));
+    }
+    Audit("on-promote", fields);
+  });
+}
+
+}  // namespace bg

@@ -1,0 +1,117 @@
+// The inside of Agent (agent.h), shared by its two source files:
+//   agent_lifecycle.cpp  start, recovery, signals, reload, timers, status, shutdown
+//   agent_flow.cpp       one bundle's way: watch -> settle -> claim -> copy -> checks -> decision
+// Everything here is touched only from the event loop thread, except what the pools' jobs
+// capture by value.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "agent/audit/audit_log.h"
+#include "agent/checks/pipeline.h"
+#include "agent/config/config.h"
+#include "agent/daemon/agent.h"
+#include "agent/daemon/root_setup.h"
+#include "agent/daemon/systemd_notify.h"
+#include "agent/intake/work_area.h"
+#include "agent/serving/decision_executor.h"
+#include "agent/serving/serving_lock.h"
+#include "agent/watch/inbox_watcher.h"
+#include "agent/watch/settle_tracker.h"
+
+namespace bg {
+
+struct Agent::Impl {
+  using Clock = std::chrono::steady_clock;
+
+  Impl(Config config, std::string config_path, Env& env);
+
+  // --- lifecycle (agent_lifecycle.cpp)
+  int Run();
+  Status Start();
+  void Recover();
+  void OnSignal(int signal);
+  void Reload();
+  void BeginShutdown(const std::string& why);
+  void MaybeFinishShutdown();
+  void ArmRescanTimer();
+  void ArmWatchdog(std::chrono::microseconds period);
+  void ArmStatusTimer();
+  void WriteStatus();
+  std::string StatusLine() const;
+  Json StatusJson() const;
+  void Audit(const std::string& event, const Json& fields);
+
+  // --- one bundle's way (agent_flow.cpp)
+  void OnChange(const std::string& name);
+  void Rescan(const std::string& why);
+  void ArmSettleTimer();
+  void OnSettleTimer();
+  void OnProbed(const std::string& name, bool exists, const SettleTracker::Observation& obs);
+  void TryStartJobs();
+  void Claim(const std::string& name);
+  void ClaimExpired(const std::string& name, const std::string& why);
+  void StartIntake(WorkItem item);
+  void RunChecks(const WorkItem& item, const std::string& dir, std::optional<WalkReport> walk);
+  void Decide(const WorkItem& item, Decision decision);
+  void OnDecided(const WorkItem& item, Result<ExecutionResult> result);
+  void ReturnUnfinished(const WorkItem& item, const std::string& why);
+  void RunOnPromote(const Json& record);
+  void ReleaseSlot(const std::string& id);
+
+  // --- configuration
+  Config config_;
+  std::string config_path_;
+  Env& env_;
+  RootFacts facts_;
+  std::shared_ptr<const CheckPipeline> pipeline_;
+
+  // --- machinery
+  boost::asio::io_context loop_;
+  std::unique_ptr<boost::asio::thread_pool> check_pool_;
+  std::unique_ptr<boost::asio::thread_pool> probe_pool_;
+  std::unique_ptr<boost::asio::thread_pool> io_pool_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer settle_timer_;
+  boost::asio::steady_timer rescan_timer_;
+  boost::asio::steady_timer watchdog_timer_;
+  boost::asio::steady_timer status_timer_;
+  boost::asio::steady_timer shutdown_timer_;
+  std::optional<FileLock> agent_lock_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<WorkArea> work_;
+  std::unique_ptr<DecisionExecutor> executor_;
+  std::unique_ptr<InboxWatcher> watcher_;
+  SettleTracker tracker_;
+  SystemdNotifier notifier_;
+  std::atomic<bool> cancelled_{false};
+
+  // --- state
+  bool stopping_ = false;
+  bool stopped_ = false;
+  int exit_code_ = 0;
+  std::optional<Clock::time_point> settle_armed_for_;
+  std::set<std::string> probing_;      // inbox names with a probe in flight
+  std::deque<std::string> ready_;      // settled, waiting for a free worker
+  std::set<std::string> claiming_;     // ready or being claimed: not tracked meanwhile
+  std::map<std::string, WorkItem> in_flight_;  // claimed, by work id
+  std::set<std::string> holding_slot_;         // work ids that count against `workers`
+  std::uint64_t promoted_ = 0, rejected_ = 0, noops_ = 0;
+  std::deque<Json> recent_;  // newest first, at most 20
+  std::string started_at_;
+  std::string watch_note_;
+  bool status_dirty_ = true;
+};
+
+}  // namespace bg

@@ -1,0 +1,331 @@
+// Agent: start, recovery, signals, reload, timers, status, shutdown (see agent.h).
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <filesystem>
+#include <fstream>
+#include <spdlog/spdlog.h>
+
+#include "agent/checks/check_registry.h"
+#include "agent/cli/build_info.h"
+#include "agent/core/clock.h"
+#include "agent/daemon/agent_impl.h"
+#include "agent/daemon/logging.h"
+#include "agent/daemon/recovery.h"
+
+namespace bg {
+
+namespace {
+
+std::string ReadLockHolder(const std::string& path) {
+  std::ifstream in(path);
+  std::string pid;
+  std::getline(in, pid);
+  return pid.empty() ? "unknown" : pid;
+}
+
+Json CheckKinds(const CheckPipeline& pipeline) {
+  Json kinds = Json::array({"manifest", "integrity", "intake"});
+  for (const auto& c : pipeline.checks()) kinds.push_back(std::string(c->kind()));
+  return kinds;
+}
+
+bool SameStaticSettings(const Config& a, const Config& b, std::string* what) {
+  const auto& p = a.paths;
+  const auto& q = b.paths;
+  if (p.root != q.root || p.inbox != q.inbox || p.serving != q.serving ||
+      p.quarantine != q.quarantine || p.audit_log != q.audit_log) {
+    *what = "[paths] changed";
+  } else if (a.intake != b.intake) {
+    *what = "intake changed";
+  } else if (a.workers != b.workers) {
+    *what = "workers changed";
+  } else {
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Agent::Agent(Config config, std::string config_path, Env& env)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(config_path), env)) {}
+Agent::~Agent() = default;
+int Agent::Run() { return impl_->Run(); }
+
+Agent::Impl::Impl(Config config, std::string config_path, Env& env)
+    : config_(std::move(config)),
+      config_path_(std::move(config_path)),
+      env_(env),
+      signals_(loop_),
+      settle_timer_(loop_),
+      rescan_timer_(loop_),
+      watchdog_timer_(loop_),
+      status_timer_(loop_),
+      shutdown_timer_(loop_),
+      tracker_(SettleTracker::Options{std::chrono::milliseconds(config_.watch.settle_ms),
+                                      std::chrono::seconds(config_.watch.incomplete_timeout_s)}) {}
+
+int Agent::Impl::Run() {
+  // Plugins and hooks that exit early must not kill us through a broken pipe.
+  ::signal(SIGPIPE, SIG_IGN);
+  Status started = Start();
+  if (!started.ok()) {
+    spdlog::error("cannot start: {}", started.message());
+    if (io_pool_) io_pool_->join();
+    return 2;
+  }
+  loop_.run();
+  for (auto* pool : {check_pool_.get(), probe_pool_.get(), io_pool_.get()}) {
+    if (pool) pool->join();
+  }
+  spdlog::info("stopped");
+  return exit_code_;
+}
+
+Status Agent::Impl::Start() {
+  started_at_ = NowRfc3339();
+  BG_ASSIGN_OR_RETURN(facts_, PrepareRoot(config_));
+  const std::string lock_path = AgentLockPath(config_.paths.root);
+  auto lock = FileLock::TryAcquire(lock_path);
+  if (!lock.ok()) {
+    return Status::Error("another bundlegate agent is running on " + config_.paths.root +
+                         " (pid " + ReadLockHolder(lock_path) + ")");
+  }
+  agent_lock_.emplace(std::move(lock).value());
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(agent_lock_->fd(), 0) != 0 ||
+      ::pwrite(agent_lock_->fd(), pid.data(), pid.size(), 0) < 0) {
+    spdlog::warn("cannot write the pid into {}", lock_path);
+  }
+  BG_ASSIGN_OR_RETURN(pipeline_, BuildPipeline(config_));
+  BG_ASSIGN_OR_RETURN(audit_, AuditLog::Open(config_.paths.audit_log, env_));
+
+  check_pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers));
+  probe_pool_ = std::make_unique<boost::asio::thread_pool>(1);
+  io_pool_ = std::make_unique<boost::asio::thread_pool>(1);
+  work_ = std::make_unique<WorkArea>(config_.paths, facts_.inbox_same_fs, env_);
+  executor_ = std::make_unique<DecisionExecutor>(config_, *work_, *audit_, env_);
+
+  Recover();
+  Json started = {{"version", BUNDLEGATE_VERSION},
+                  {"pid", ::getpid()},
+                  {"config", config_.source},
+                  {"root", config_.paths.root},
+                  {"inbox", config_.paths.inbox},
+                  {"intake", config_.intake == IntakeMode::kCopy ? "copy" : "move"},
+                  {"workers", config_.workers},
+                  {"checks", CheckKinds(*pipeline_)}};
+
+  WatchCallbacks callbacks{[this](const std::string& name) { OnChange(name); },
+                           [this](const std::string& why) { Rescan(why); }};
+  watcher_ = MakeInboxWatcher(loop_, config_.paths.inbox, config_.watch, callbacks, &watch_note_);
+  BG_RETURN_IF_ERROR(watcher_->Start());
+  started["watch"] = watch_note_;
+  Audit("started", started);
+  spdlog::info("bundlegate {} watching {} ({}), {} worker(s), checks: {}", BUNDLEGATE_VERSION,
+               config_.paths.inbox, watch_note_, config_.workers, DumpJson(started["checks"]));
+
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.add(SIGHUP);
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (!ec) OnSignal(signal);
+  });
+  Rescan("startup");
+  ArmRescanTimer();
+  ArmStatusTimer();
+  if (auto period = notifier_.WatchdogPeriod()) ArmWatchdog(*period);
+  notifier_.Ready(StatusLine());
+  TryStartJobs();
+  return Status::Ok();
+}
+
+void Agent::Impl::Recover() {
+  auto torn = audit_->RepairTornTail();
+  if (!torn.ok()) spdlog::error("audit log: {}", torn.status().message());
+  if (torn.ok() && *torn) spdlog::warn("audit log had a torn last line; set aside and recorded");
+  RecoveryReport report = RecoverWorkArea(config_, *work_, *executor_, env_);
+  if (report.actions.empty()) return;
+  spdlog::warn("recovered after an unclean stop: {}", DumpJson(report.actions));
+  // Synchronous: recovery finishes before anything new is claimed.
+  auto recorded = audit_->Append("recovered", Json{{"actions", report.actions}});
+  if (!recorded.ok()) spdlog::error("audit log: {}", recorded.status().message());
+  for (auto& item : report.rerun) {
+    in_flight_[item.id] = item;
+    holding_slot_.insert(item.id);
+    boost::asio::post(loop_, [this, item] { StartIntake(item); });
+  }
+  for (auto& item : report.expired) {
+    in_flight_[item.id] = item;
+    boost::asio::post(loop_, [this, item] {
+      Decide(item, DecideRejection(item, Reason::kIncomplete,
+                                   "incomplete after " + std::to_string(config_.watch.incomplete_timeout_s) +
+                                       " s: " + item.why_incomplete,
+                                   Json::object(), item.received, executor_->layout()));
+    });
+  }
+}
+
+void Agent::Impl::Audit(const std::string& event, const Json& fields) {
+  boost::asio::post(*io_pool_, [this, event, fields] {
+    auto r = audit_->Append(event, fields);
+    if (!r.ok()) spdlog::error("audit log: cannot record {}: {}", event, r.status().message());
+  });
+}
+
+void Agent::Impl::OnSignal(int signal) {
+  if (signal == SIGHUP) {
+    Reload();
+  } else if (stopping_) {
+    spdlog::warn("second stop signal: cancelling the bundles in flight now");
+    cancelled_ = true;
+  } else {
+    BeginShutdown(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
+  if (!stopped_) {
+    signals_.async_wait([this](const boost::system::error_code& ec, int s) {
+      if (!ec) OnSignal(s);
+    });
+  }
+}
+
+void Agent::Impl::Reload() {
+  notifier_.Reloading();
+  auto refuse = [this](const std::string& why) {
+    spdlog::error("config reload refused, keeping the running config: {}", why);
+    Audit("config-reloaded", Json{{"ok", false}, {"config", config_path_}, {"error", why}});
+    notifier_.Ready(StatusLine());
+  };
+  if (config_path_.empty()) return refuse("the agent runs on built-in defaults: no file to reload");
+  auto loaded = LoadConfigFile(config_path_);
+  if (!loaded.ok()) return refuse(loaded.status().message());
+  std::string what;
+  if (!SameStaticSettings(config_, *loaded, &what)) return refuse(what + ": restart the agent for that");
+  auto pipeline = BuildPipeline(*loaded);
+  if (!pipeline.ok()) return refuse(pipeline.status().message());
+
+  config_ = std::move(loaded).value();
+  pipeline_ = std::move(pipeline).value();
+  tracker_.SetOptions({std::chrono::milliseconds(config_.watch.settle_ms),
+                       std::chrono::seconds(config_.watch.incomplete_timeout_s)});
+  spdlog::set_level(spdlog::level::from_str(config_.log.level));
+  // The executor is used on the I/O thread: replace it there, between two decisions.
+  boost::asio::post(*io_pool_, [this, config = config_] {
+    executor_ = std::make_unique<DecisionExecutor>(config, *work_, *audit_, env_);
+  });
+  ArmRescanTimer();
+  spdlog::info("config reloaded from {}", config_path_);
+  Audit("config-reloaded", Json{{"ok", true}, {"config", config_path_}, {"checks", CheckKinds(*pipeline_)}});
+  notifier_.Ready(StatusLine());
+}
+
+void Agent::Impl::BeginShutdown(const std::string& why) {
+  if (stopping_) return;
+  stopping_ = true;
+  spdlog::info("{}: no more claims; {} bundle(s) in flight get {} s to finish", why,
+               in_flight_.size(), config_.shutdown_timeout_s);
+  notifier_.Stopping();
+  watcher_->Stop();
+  settle_timer_.cancel();
+  rescan_timer_.cancel();
+  ready_.clear();
+  claiming_.clear();
+  shutdown_timer_.expires_after(std::chrono::seconds(config_.shutdown_timeout_s));
+  shutdown_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    spdlog::warn("shutdown timeout: cancelling {} bundle(s); they go back to the inbox",
+                 in_flight_.size());
+    cancelled_ = true;
+  });
+  MaybeFinishShutdown();
+}
+
+void Agent::Impl::MaybeFinishShutdown() {
+  if (!stopping_ || stopped_ || !in_flight_.empty() || !probing_.empty()) return;
+  stopped_ = true;
+  shutdown_timer_.cancel();
+  status_timer_.cancel();
+  watchdog_timer_.cancel();
+  signals_.cancel();
+  Audit("stopped", Json{{"pid", ::getpid()}, {"promoted", promoted_}, {"rejected", rejected_}});
+  status_dirty_ = true;
+  WriteStatus();
+  // The I/O thread runs its queue (the records above) in order; stop the loop after it.
+  boost::asio::post(*io_pool_, [this] { boost::asio::post(loop_, [this] { loop_.stop(); }); });
+}
+
+void Agent::Impl::ArmRescanTimer() {
+  rescan_timer_.cancel();
+  if (config_.watch.rescan_interval_s <= 0 || stopping_) return;
+  rescan_timer_.expires_after(std::chrono::seconds(config_.watch.rescan_interval_s));
+  rescan_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    Rescan("periodic");
+    ArmRescanTimer();
+  });
+}
+
+void Agent::Impl::ArmWatchdog(std::chrono::microseconds period) {
+  notifier_.Watchdog();
+  watchdog_timer_.expires_after(period);
+  watchdog_timer_.async_wait([this, period](const boost::system::error_code& ec) {
+    if (!ec) ArmWatchdog(period);
+  });
+}
+
+void Agent::Impl::ArmStatusTimer() {
+  status_timer_.expires_after(std::chrono::seconds(1));
+  status_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    WriteStatus();
+    ArmStatusTimer();
+  });
+}
+
+std::string Agent::Impl::StatusLine() const {
+  return std::to_string(tracker_.size()) + " settling, " + std::to_string(ready_.size()) +
+         " ready, " + std::to_string(in_flight_.size()) + " in flight; " +
+         std::to_string(promoted_) + " promoted, " + std::to_string(rejected_) + " rejected";
+}
+
+Json Agent::Impl::StatusJson() const {
+  Json settling = Json::object();
+  for (const auto& [name, why] : tracker_.Pending()) settling[name] = why;
+  Json in_flight = Json::array();
+  for (const auto& [id, item] : in_flight_) {
+    in_flight.push_back({{"id", id}, {"inbox_name", item.inbox_name}, {"claimed_at", item.claimed_at}});
+  }
+  Json recent = Json::array();
+  for (const auto& r : recent_) recent.push_back(r);
+  return {{"pid", ::getpid()},
+          {"version", BUNDLEGATE_VERSION},
+          {"state", stopped_ ? "stopped" : stopping_ ? "stopping" : "running"},
+          {"started_at", started_at_},
+          {"updated_at", NowRfc3339()},
+          {"config", config_.source},
+          {"root", config_.paths.root},
+          {"inbox", config_.paths.inbox},
+          {"watch", watch_note_},
+          {"workers", config_.workers},
+          {"settling", settling},
+          {"ready", Json(std::vector<std::string>(ready_.begin(), ready_.end()))},
+          {"in_flight", in_flight},
+          {"counts", {{"promoted", promoted_}, {"rejected", rejected_}, {"noop", noops_}}},
+          {"recent", recent}};
+}
+
+void Agent::Impl::WriteStatus() {
+  notifier_.Status(StatusLine());
+  if (!status_dirty_) return;
+  status_dirty_ = false;
+  const std::string path = config_.paths.root + "/status.json";
+  boost::asio::post(*io_pool_, [this, path, text = DumpJson(StatusJson(), 2) + "\n"] {
+    Status st = env_.WriteFileAtomic(path, text, 0644, /*durable=*/false);  // advisory
+    if (!st.ok()) spdlog::warn("status file: {}", st.message());
+  });
+}
+
+}  // namespace bg

@@ -1,0 +1,49 @@
+#include "agent/intake/work_item.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "agent/core/clock.h"
+
+namespace bg {
+
+std::string NewWorkId() {
+  static std::atomic<unsigned> counter{0};
+  return CompactUtc(std::chrono::system_clock::now()) + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(counter.fetch_add(1));
+}
+
+Json WorkItem::ToJson() const {
+  Json j = {{"id", id},
+            {"inbox_name", inbox_name},
+            {"mode", mode == IntakeMode::kCopy ? "copy" : "move"},
+            {"received", received},
+            {"claimed_at", claimed_at},
+            {"snapshot_complete", snapshot_complete}};
+  if (expired) {
+    j["expired"] = true;
+    j["why_incomplete"] = why_incomplete;
+  }
+  return j;
+}
+
+Result<WorkItem> WorkItem::FromJson(const Json& j) {
+  try {
+    WorkItem w;
+    w.id = j.at("id").get<std::string>();
+    w.inbox_name = j.at("inbox_name").get<std::string>();
+    w.mode = j.at("mode").get<std::string>() == "move" ? IntakeMode::kMove : IntakeMode::kCopy;
+    w.received = j.at("received").get<std::string>();
+    w.claimed_at = j.value("claimed_at", "");
+    w.snapshot_complete = j.value("snapshot_complete", false);
+    w.expired = j.value("expired", false);
+    w.why_incomplete = j.value("why_incomplete", "");
+    return w;
+  } catch (const Json::exception& e) {
+    return Status::Error(std::string("malformed intake record: ") + e.what());
+  }
+}
+
+}  // namespace bg
