@@ -99,9 +99,20 @@ std::string Checks(const Json& record) {
   return out;
 }
 
+// The record's message, unless it only repeats a failing check's summary shown by Checks().
 std::string Message(const Json& record) {
   const std::string message = StringField(record, "message");
-  return message.empty() ? StringField(record, "summary") : message;
+  if (message.empty()) return StringField(record, "summary");
+  const auto it = record.find("checks");
+  if (it != record.end() && it->is_array()) {
+    for (const Json& check : *it) {
+      if (check.is_object() && StringField(check, "status") != "pass" &&
+          StringField(check, "check") + ": " + StringField(check, "summary") == message) {
+        return "";
+      }
+    }
+  }
+  return message;
 }
 
 }  // namespace

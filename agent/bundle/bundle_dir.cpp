@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 #include "agent/core/errno_status.h"
@@ -78,10 +79,16 @@ std::string_view FileTypeName(mode_t mode) {
   return "special file";
 }
 
+namespace {
+std::atomic<bool> g_force_component_walk{false};
+}  // namespace
+
 bool BundleDir::HasOpenat2() {
   static const bool has = ProbeOpenat2();
-  return has;
+  return has && !g_force_component_walk.load(std::memory_order_relaxed);
 }
+
+void BundleDir::ForceComponentWalkForTesting(bool force) { g_force_component_walk = force; }
 
 Result<BundleDir> BundleDir::Open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

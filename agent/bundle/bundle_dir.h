@@ -36,6 +36,8 @@ class BundleDir {
 
   // Whether this process uses openat2 (false on kernels before 5.6, or where seccomp blocks it).
   static bool HasOpenat2();
+  // Tests: use the per-component O_NOFOLLOW walk even where openat2 exists.
+  static void ForceComponentWalkForTesting(bool force);
 
  private:
   BundleDir(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}

@@ -2,6 +2,8 @@
 //   inbox event or rescan -> SettleTracker -> probe (probe thread) -> ready queue -> claim (I/O
 //   thread) -> copy intake (check thread) -> checks (check threads, plugins on the loop) ->
 //   decision carried out (I/O thread) -> on_promote hook.
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
 #include <filesystem>
 #include <spdlog/spdlog.h>
@@ -18,6 +20,22 @@ namespace bg {
 namespace {
 
 bool Ignored(const std::string& name) { return name.empty() || name[0] == '.'; }
+
+constexpr const char* kHookPath = "/usr/local/bin:/usr/bin:/bin";
+
+// A program named without a '/' is looked up in kHookPath, as a shell would.
+std::string ResolveProgram(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  std::string dirs = kHookPath;
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+    const std::string candidate = dirs.substr(start, end - start) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return program;  // not found: the run reports it
+}
 
 Json RecentEntry(const ExecutionResult& r) {
   const Decision& d = r.decision;
@@ -303,10 +321,8 @@ void Agent::Impl::RunOnPromote(const Json& record) {
   if (argv.empty()) return;
   ChildRun run;
   run.spawn.argv = argv;
-  if (run.spawn.argv[0].find('/') == std::string::npos) {
-    run.spawn.argv[0] = "/usr/bin/" + run.spawn.argv[0];  // argv[0] must be absolute
-  }
-  run.spawn.env = {"PATH=/usr/local/bin:/usr/bin:/bin",
+  run.spawn.argv[0] = ResolveProgram(argv[0]);  // the runner executes an absolute path
+  run.spawn.env = {std::string("PATH=") + kHookPath,
                    "BUNDLEGATE_NAME=" + record.value("name", ""),
                    "BUNDLEGATE_VERSION=" + record.value("version", ""),
                    "BUNDLEGATE_PATH=" + record.value("path", ""),

@@ -54,6 +54,7 @@ Result<WorkItem> WorkArea::Claim(const std::string& inbox_name, IntakeMode mode,
   item.mode = mode;
   item.received = ClaimTarget(item.id, mode);
   item.claimed_at = NowRfc3339();
+  item.arrival = NewArrivalKey();
   item.snapshot_complete = mode == IntakeMode::kMove;
   item.expired = expired;
   item.why_incomplete = why_incomplete;
@@ -71,6 +72,12 @@ Result<WorkItem> WorkArea::Claim(const std::string& inbox_name, IntakeMode mode,
     return renamed;
   }
   env_.CrashPoint("claim.after-rename");
+  // Move intake checks the producer's own files: read-only from here on, like a copy's. Best
+  // effort: files another user owns cannot be chmod'ed, and the claim stands regardless (move
+  // intake is for trusted producers; promotion makes the tree read-only or fails loudly).
+  if (mode == IntakeMode::kMove && IsDirectory(item.received)) {
+    (void)MakeTreeReadOnly(item.received, /*directories=*/false);
+  }
   return item;
 }
 

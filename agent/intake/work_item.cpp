@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 
 #include "agent/core/clock.h"
 
@@ -15,12 +16,23 @@ std::string NewWorkId() {
          std::to_string(counter.fetch_add(1));
 }
 
+std::string NewArrivalKey() {
+  static std::atomic<unsigned long> counter{0};
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  char key[48];
+  std::snprintf(key, sizeof key, "%020lld-%09lu", static_cast<long long>(ns), counter.fetch_add(1));
+  return key;
+}
+
 Json WorkItem::ToJson() const {
   Json j = {{"id", id},
             {"inbox_name", inbox_name},
             {"mode", mode == IntakeMode::kCopy ? "copy" : "move"},
             {"received", received},
             {"claimed_at", claimed_at},
+            {"arrival", arrival},
             {"snapshot_complete", snapshot_complete}};
   if (expired) {
     j["expired"] = true;
@@ -37,6 +49,7 @@ Result<WorkItem> WorkItem::FromJson(const Json& j) {
     w.mode = j.at("mode").get<std::string>() == "move" ? IntakeMode::kMove : IntakeMode::kCopy;
     w.received = j.at("received").get<std::string>();
     w.claimed_at = j.value("claimed_at", "");
+    w.arrival = j.value("arrival", "");
     w.snapshot_complete = j.value("snapshot_complete", false);
     w.expired = j.value("expired", false);
     w.why_incomplete = j.value("why_incomplete", "");

@@ -25,6 +25,9 @@ struct WorkItem {
   IntakeMode mode = IntakeMode::kCopy;
   std::string received;     // where the original is after the claim (absolute)
   std::string claimed_at;   // RFC 3339
+  // Claim order: "<ns since the epoch, 20 digits>-<per-process counter, 9 digits>"; compares
+  // as a string. Decides which of two promotions of one model becomes current.
+  std::string arrival;
   bool snapshot_complete = false;  // bundle/ holds everything, fsync'd (always true for move)
   bool expired = false;            // claimed because it stayed incomplete too long
   std::string why_incomplete;      // for expired ones: what was missing
@@ -45,5 +48,7 @@ struct WorkPaths {
 
 // A new unique work id.
 std::string NewWorkId();
+// A new arrival key (see WorkItem::arrival), strictly increasing within a process.
+std::string NewArrivalKey();
 
 }  // namespace bg

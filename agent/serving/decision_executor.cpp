@@ -146,12 +146,12 @@ Result<ExecutionResult> DecisionExecutor::Carry(const WorkItem& item, Decision d
       // longer) is served beside it, not instead of it.
       const auto history = ReadHistory(layout_, d.name);
       const auto previous = ReadCurrent(layout_, d.name);
-      const auto current_claim = previous ? ClaimTimeOf(history, *previous) : std::nullopt;
-      const bool make_current = !previous || *previous == d.version || !current_claim ||
-                                item.claimed_at >= *current_claim;
+      const auto current_arrival = previous ? ArrivalOf(history, *previous) : std::nullopt;
+      const bool make_current = !previous || *previous == d.version || !current_arrival ||
+                                item.arrival.empty() || item.arrival > *current_arrival;
       BG_RETURN_IF_ERROR(AppendHistory(
           layout_, d.name,
-          {make_current ? "promoted" : "added", d.version, d.decided_at, item.claimed_at}, env_));
+          {make_current ? "promoted" : "added", d.version, d.decided_at, item.arrival}, env_));
       env_.CrashPoint("promote.after-history");
       Json fields = AuditFields(item, d);
       if (previous && *previous != d.version) fields["previous"] = *previous;

@@ -43,7 +43,7 @@ std::vector<HistoryEntry> ReadHistory(const ServingLayout& layout, const std::st
     const Json j = Json::parse(line, nullptr, false);
     if (!j.is_object()) continue;  // a torn last line after a crash: ignored, rewritten later
     out.push_back({j.value("event", ""), j.value("version", ""), j.value("time", ""),
-                   j.value("claimed_at", "")});
+                   j.value("arrival", "")});
   }
   return out;
 }
@@ -66,7 +66,7 @@ Status AppendHistory(const ServingLayout& layout, const std::string& name, const
     }
   }
   Json j = {{"event", entry.event}, {"version", entry.version}, {"time", entry.time}};
-  if (!entry.claimed_at.empty()) j["claimed_at"] = entry.claimed_at;
+  if (!entry.arrival.empty()) j["arrival"] = entry.arrival;
   line += DumpJson(j) + "\n";
   return env.WriteAll(fd.get(), line, path);
 }
@@ -81,11 +81,11 @@ std::vector<std::string> PromotionOrder(const std::vector<HistoryEntry>& history
   return order;
 }
 
-std::optional<std::string> ClaimTimeOf(const std::vector<HistoryEntry>& history,
+std::optional<std::string> ArrivalOf(const std::vector<HistoryEntry>& history,
                                        const std::string& version) {
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
-    if (it->version == version && it->event == "promoted" && !it->claimed_at.empty()) {
-      return it->claimed_at;
+    if (it->version == version && it->event == "promoted" && !it->arrival.empty()) {
+      return it->arrival;
     }
   }
   return std::nullopt;

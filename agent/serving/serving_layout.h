@@ -47,11 +47,11 @@ struct HistoryEntry {
   std::string event;
   std::string version;
   std::string time;
-  std::string claimed_at;  // promotions: when the bundle was claimed from the inbox
+  std::string arrival;  // promotions: the bundle's WorkItem::arrival (claim order)
 };
 
-// The claim time of the promotion that made `version` current, if the history has one.
-std::optional<std::string> ClaimTimeOf(const std::vector<HistoryEntry>& history,
+// The arrival key of the promotion that made `version` current, if the history has one.
+std::optional<std::string> ArrivalOf(const std::vector<HistoryEntry>& history,
                                        const std::string& version);
 
 std::vector<HistoryEntry> ReadHistory(const ServingLayout& layout, const std::string& name);

@@ -94,6 +94,21 @@ def run_python(bundle, threads):
     return wall, result["load_ms"], sum(result["forward_ms"].values())
 
 
+def run_check(bundlegate, bundle, config):
+    """`bundlegate check --json` with a torchscript-only config: the agent's whole pipeline
+    (manifest, hashing, the plugin through the sandboxed runner). Returns its wall time, the
+    torchscript check's duration as the pipeline measured it, and the plugin's own total_ms."""
+    t = time.perf_counter()
+    r = subprocess.run([bundlegate, "check", str(bundle), "--config", str(config), "--json"],
+                       capture_output=True, text=True)
+    wall = (time.perf_counter() - t) * 1e3
+    if r.returncode != 0:
+        raise SystemExit(f"bundlegate check failed ({r.returncode}): {r.stdout[-2000:]} {r.stderr[-2000:]}")
+    report = json.loads(r.stdout)
+    ts = next(c for c in report["checks"] if c["check"] == "torchscript")
+    return wall, ts["duration_ms"], ts["metrics"]["total_ms"]
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--plugin", default=str(ROOT / "build" / "bin" / "bundlegate-check-torchscript"))
@@ -107,11 +122,17 @@ def main():
     if not bundle.exists():
         make_bundle(tmp, args.cases, args.threads)
     same, full = request(bundle, SAME_WORK), request(bundle, {})
+    bundlegate = str(Path(args.plugin).parent / "bundlegate")
+    config = tmp / "check.toml"
+    config.write_text(f'plugin_dirs = ["{Path(args.plugin).parent}"]\n[paths]\nroot = "{tmp}/root"\n'
+                      '[[checks]]\nkind = "torchscript"\n')
     samples = {"python": [], "plugin": [], "plugin-all": []}
+    checks = []
     for _ in range(args.runs):
         samples["python"].append(run_python(bundle, args.threads))
         samples["plugin"].append(run_plugin(args.plugin, same))
         samples["plugin-all"].append(run_plugin(args.plugin, full))
+        checks.append(run_check(bundlegate, bundle, config))
     base = statistics.median(s[0] for s in samples["python"])
     print(f"resnet18, {args.cases} cases of 1x3x224x224, threads={args.threads}, {args.runs} runs, "
           f"{os.cpu_count()} CPUs; wall = whole process, ms")
@@ -120,6 +141,17 @@ def main():
         wall = statistics.median(r[0] for r in rows)
         print(f"{name:12}{wall:12.0f}{min(r[0] for r in rows):10.0f}{wall / base:8.2f}"
               f"{statistics.median(r[1] for r in rows):8.0f}{statistics.median(r[2] for r in rows):10.0f}")
+    check_wall = statistics.median(c[0] for c in checks)
+    in_agent = statistics.median(c[1] for c in checks)
+    own = statistics.median(c[2] for c in checks)
+    plugin_all = statistics.median(r[0] for r in samples["plugin-all"])
+    print(f"bundlegate check (same checks as plugin-all, through the agent's pipeline): "
+          f"{check_wall:.0f} ms wall, {check_wall / base:.2f}x python")
+    print(f"  the torchscript check as the pipeline timed it: {in_agent:.0f} ms; the plugin's own "
+          f"work (total_ms): {own:.0f} ms; runner overhead per bundle (exec, sandbox, LibTorch "
+          f"loading, JSON): {in_agent - own:.0f} ms")
+    print(f"  the rest of bundlegate check (config, --describe at load, manifest, hashing): "
+          f"{check_wall - in_agent:.0f} ms; plugin-all run bare: {plugin_all:.0f} ms")
     if not args.keep:
         import shutil
         shutil.rmtree(tmp, ignore_errors=True)

@@ -124,7 +124,9 @@ TEST_CASE("limits: bytes, entries, depth and path length") {
   CHECK_FALSE(Walk(tmp.path()).limit_exceeded.has_value());
 }
 
-TEST_CASE("BundleDir opens only regular, singly-linked files beneath the bundle") {
+namespace {
+
+void CheckSafeOpening() {
   test::TempDir tmp;
   test::TempDir outside;
   test::WriteFile(tmp / "sub/f.txt", "content");
@@ -146,7 +148,23 @@ TEST_CASE("BundleDir opens only regular, singly-linked files beneath the bundle"
   CHECK(dir->OpenFile("fifo").status().reason() == Reason::kUnsafePath);  // and does not hang
   CHECK(dir->OpenFile("sub").status().reason() == Reason::kUnsafePath);
   CHECK(dir->OpenFile("nope").status().reason() == Reason::kFileMissing);
+  REQUIRE(::link((tmp / "sub/f.txt").c_str(), (tmp / "twin").c_str()) == 0);
+  CHECK(dir->OpenFile("twin").status().reason() == Reason::kUnsafePath);
+  CHECK(dir->OpenFile("sub/f.txt").status().reason() == Reason::kUnsafePath);
+}
+
+}  // namespace
+
+TEST_CASE("BundleDir opens only regular singly-linked files beneath the bundle (openat2)") {
   INFO("openat2 available: " << BundleDir::HasOpenat2());
+  CheckSafeOpening();
+}
+
+TEST_CASE("BundleDir refuses the same paths with the per-component fallback of old kernels") {
+  BundleDir::ForceComponentWalkForTesting(true);
+  REQUIRE_FALSE(BundleDir::HasOpenat2());
+  CheckSafeOpening();
+  BundleDir::ForceComponentWalkForTesting(false);
 }
 
 TEST_CASE("a bundle that is itself a symlink is refused") {

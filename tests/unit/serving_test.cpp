@@ -35,11 +35,14 @@ TEST_CASE("the current stack: promotions push, rollbacks pop back") {
   CHECK(PromotionOrder({Promoted("2"), Added("1"), Rolled("2")}) == V{"2", "1"});
 }
 
-TEST_CASE("claim times decide whether a late-finishing promotion becomes current") {
-  std::vector<HistoryEntry> h = {{"promoted", "1", "t", "2026-01-01T00:00:01.000Z"},
-                                 {"promoted", "2", "t", "2026-01-01T00:00:02.000Z"}};
-  CHECK(ClaimTimeOf(h, "2") == "2026-01-01T00:00:02.000Z");
-  CHECK(ClaimTimeOf(h, "3") == std::nullopt);
+TEST_CASE("arrival keys order claims and say which promotion made a version current") {
+  const std::string a = NewArrivalKey();
+  const std::string b = NewArrivalKey();
+  CHECK(a < b);  // strictly increasing, even within one nanosecond tick
+  std::vector<HistoryEntry> h = {{"promoted", "1", "t", a}, {"added", "2", "t", b}};
+  CHECK(ArrivalOf(h, "1") == a);
+  CHECK(ArrivalOf(h, "2") == std::nullopt);  // never made current
+  CHECK(ArrivalOf(h, "3") == std::nullopt);
 }
 
 TEST_CASE("SwapCurrent replaces the link atomically and the history survives a torn line") {
