@@ -38,7 +38,8 @@ Status CopyAcrossFilesystems(const std::string& from, const std::string& to) {
   std::string not_copied;
   for (auto it = fs::recursive_directory_iterator(from, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const fs::path rel = fs::relative(it->path(), from);
+    // Lexically: fs::relative would resolve a symlink in the bundle and aim outside it.
+    const fs::path rel = it->path().lexically_relative(from);
     const fs::path dest = fs::path(staging) / rel;
     const auto status = it->symlink_status(ec);
     if (fs::is_symlink(status)) {
