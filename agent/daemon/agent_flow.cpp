@@ -151,8 +151,15 @@ void Agent::Impl::OnProbed(const std::string& name, bool exists,
 }
 
 void Agent::Impl::TryStartJobs() {
-  while (!stopping_ && !ready_.empty() &&
+  while (!stopping_ && (!resumable_.empty() || !ready_.empty()) &&
          static_cast<std::int64_t>(holding_slot_.size()) < config_.workers) {
+    if (!resumable_.empty()) {  // recovered snapshots first: they were claimed earlier
+      WorkItem item = resumable_.front();
+      resumable_.pop_front();
+      holding_slot_.insert(item.id);
+      StartIntake(item);
+      continue;
+    }
     const std::string name = ready_.front();
     ready_.pop_front();
     Claim(name);
@@ -163,11 +170,16 @@ void Agent::Impl::Claim(const std::string& name) {
   // The slot is taken now, under a placeholder id, so that claims in flight count.
   const std::string placeholder = "claiming:" + name;
   holding_slot_.insert(placeholder);
+  ++claims_pending_;
   boost::asio::post(*io_pool_, [this, name, placeholder, mode = config_.intake] {
     auto item = work_->Claim(name, mode);
     boost::asio::post(loop_, [this, name, placeholder, item] {
+      --claims_pending_;
       holding_slot_.erase(placeholder);
       claiming_.erase(name);
+      // Events for this name were set aside while it was being claimed: a new entry of the
+      // same name (or one that could not be claimed) is looked at again.
+      if (PathExists(config_.paths.inbox + "/" + name)) OnChange(name);
       if (!item.ok()) {
         spdlog::warn("could not claim {}: {}", name, item.status().message());
         TryStartJobs();
@@ -184,10 +196,13 @@ void Agent::Impl::Claim(const std::string& name) {
 }
 
 void Agent::Impl::ClaimExpired(const std::string& name, const std::string& why) {
+  ++claims_pending_;
   boost::asio::post(*io_pool_, [this, name, why, mode = config_.intake] {
     auto item = work_->Claim(name, mode, true, why);
     boost::asio::post(loop_, [this, name, why, item] {
+      --claims_pending_;
       claiming_.erase(name);
+      if (PathExists(config_.paths.inbox + "/" + name)) OnChange(name);
       if (!item.ok()) {
         spdlog::warn("could not claim expired {}: {}", name, item.status().message());
         MaybeFinishShutdown();
@@ -199,7 +214,7 @@ void Agent::Impl::ClaimExpired(const std::string& name, const std::string& why) 
                                   " s: " + why;
       spdlog::warn("{}: {}", name, message);
       Decide(*item, DecideRejection(*item, Reason::kIncomplete, message, Json{{"missing", why}},
-                                    item->received, executor_->layout()));
+                                    item->received, layout_));
     });
   });
 }
@@ -216,16 +231,17 @@ void Agent::Impl::StartIntake(WorkItem item) {
     const std::string message = item.inbox_name + (link ? " is a symlink" : " is not a directory") +
                                 ": a bundle is a directory holding bundle.toml";
     Decide(item, DecideRejection(item, reason, message, Json::object(), item.received,
-                                 executor_->layout()));
+                                 layout_));
     return;
   }
   boost::asio::post(*check_pool_, [this, item, limits = config_.limits]() mutable {
     auto walk = work_->CopyIn(item, limits, &cancelled_);
     boost::asio::post(loop_, [this, item, walk]() mutable {
       if (!walk.ok()) {
-        ReturnUnfinished(item, "copy intake failed: " + walk.status().message());
+        CopyFailed(std::move(item), walk.status());
         return;
       }
+      copy_failures_.erase(item.inbox_name);
       in_flight_[item.id] = item;  // snapshot_complete may have changed
       if (walk->safe()) {
         RunChecks(item, work_->paths().Bundle(item.id), std::move(walk).value());
@@ -238,6 +254,28 @@ void Agent::Impl::StartIntake(WorkItem item) {
   });
 }
 
+void Agent::Impl::CopyFailed(WorkItem item, const Status& why) {
+  if (cancelled_) {
+    ReturnUnfinished(item, "shutdown");
+    return;
+  }
+  // A bundle that cannot be read (a file the agent may not open, an I/O error) is tried again
+  // from the inbox a few times, in case it was transient, then quarantined as received: it must
+  // neither loop forever nor vanish.
+  constexpr int kAttempts = 3;
+  const int failures = ++copy_failures_[item.inbox_name];
+  if (failures < kAttempts) {
+    ReturnUnfinished(item, "copy intake failed (attempt " + std::to_string(failures) + " of " +
+                               std::to_string(kAttempts) + "): " + why.message());
+    return;
+  }
+  copy_failures_.erase(item.inbox_name);
+  Decide(item, DecideRejection(item, Reason::kFileMissing,
+                               "the bundle could not be read (" + std::to_string(kAttempts) +
+                                   " attempts): " + why.message(),
+                               Json{{"error", why.message()}}, item.received, layout_));
+}
+
 void Agent::Impl::RunChecks(const WorkItem& item, const std::string& dir,
                             std::optional<WalkReport> walk) {
   std::shared_ptr<const CheckPipeline> pipeline = pipeline_;  // a reload does not pull it away
@@ -247,7 +285,7 @@ void Agent::Impl::RunChecks(const WorkItem& item, const std::string& dir,
                          ReturnUnfinished(item, "shutdown");
                          return;
                        }
-                       Decide(item, DecideFromReport(item, report, dir, executor_->layout()));
+                       Decide(item, DecideFromReport(item, report, dir, layout_));
                      });
 }
 
@@ -262,12 +300,13 @@ void Agent::Impl::Decide(const WorkItem& item, Decision decision) {
 
 void Agent::Impl::OnDecided(const WorkItem& item, Result<ExecutionResult> result) {
   if (!result.ok()) {
-    // The bundle stays in work/, its decision recorded: the next start finishes it.
     spdlog::error("{} ({}): could not carry out the decision: {}", item.inbox_name, item.id,
                   result.status().message());
-    in_flight_.erase(item.id);
-    ReleaseSlot(item.id);
+    RetryDecision(item, 1);
     return;
+  }
+  for (const auto& warning : result->warnings) {
+    spdlog::warn("{} ({}): {}", item.inbox_name, item.id, warning);
   }
   const Decision& d = result->decision;
   switch (d.action) {
@@ -292,10 +331,38 @@ void Agent::Impl::OnDecided(const WorkItem& item, Result<ExecutionResult> result
   ReleaseSlot(item.id);
 }
 
+void Agent::Impl::RetryDecision(const WorkItem& item, int attempt) {
+  // The decision is recorded in work/<id>/decision.json: carrying it out again is safe. After
+  // the last attempt the bundle stays in work/ and the next start tries once more.
+  constexpr int kAttempts = 4;
+  if (attempt >= kAttempts || stopping_) {
+    spdlog::error("{} ({}): giving up for now; it stays in work/ with its decision, finished "
+                  "at the next start", item.inbox_name, item.id);
+    in_flight_.erase(item.id);
+    ReleaseSlot(item.id);
+    return;
+  }
+  auto timer = std::make_shared<boost::asio::steady_timer>(loop_, std::chrono::seconds(5 * attempt));
+  timer->async_wait([this, item, attempt, timer](const boost::system::error_code&) {
+    boost::asio::post(*io_pool_, [this, item, attempt] {
+      auto result = executor_->Resume(item);
+      boost::asio::post(loop_, [this, item, attempt, result = std::move(result)]() mutable {
+        if (result.ok()) {
+          OnDecided(item, std::move(result));
+        } else {
+          spdlog::error("{} ({}): retry {} failed: {}", item.inbox_name, item.id, attempt,
+                        result.status().message());
+          RetryDecision(item, attempt + 1);
+        }
+      });
+    });
+  });
+}
+
 void Agent::Impl::ReturnUnfinished(const WorkItem& item, const std::string& why) {
-  boost::asio::post(*io_pool_, [this, item, why] {
+  boost::asio::post(*io_pool_, [this, item, why, config = config_] {
     std::string where;
-    Status st = ReturnToInbox(config_, *work_, item, env_, &where);
+    Status st = ReturnToInbox(config, *work_, item, env_, &where);
     if (st.ok()) {
       spdlog::warn("{} ({}) returned to the inbox as {}: {}", item.inbox_name, item.id, where, why);
     } else {
@@ -331,7 +398,9 @@ void Agent::Impl::RunOnPromote(const Json& record) {
   run.spawn.sandbox.max_open_files = 4096;
   run.timeout = std::chrono::seconds(config_.serving.on_promote_timeout_s);
   run.max_stdout_bytes = 64 * 1024;
+  ++hooks_running_;
   RunChildAsync(loop_, std::move(run), [this, record](ChildOutcome out) {
+    --hooks_running_;
     Json fields = {{"name", record.value("name", "")},
                    {"version", record.value("version", "")},
                    {"command", config_.serving.on_promote},
@@ -356,6 +425,7 @@ void Agent::Impl::RunOnPromote(const Json& record) {
                    record.value("version", ""), DumpJson(fields));
     }
     Audit("on-promote", fields);
+    MaybeFinishShutdown();
   });
 }
 

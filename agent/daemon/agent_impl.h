@@ -69,6 +69,9 @@ struct Agent::Impl {
   void ReturnUnfinished(const WorkItem& item, const std::string& why);
   void RunOnPromote(const Json& record);
   void ReleaseSlot(const std::string& id);
+  void RetryDecision(const WorkItem& item, int attempt);
+  void CopyFailed(WorkItem item, const Status& why);
+  void ApplyReload(Config config, std::shared_ptr<const CheckPipeline> pipeline);
 
   // --- configuration
   Config config_;
@@ -91,7 +94,8 @@ struct Agent::Impl {
   std::optional<FileLock> agent_lock_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<WorkArea> work_;
-  std::unique_ptr<DecisionExecutor> executor_;
+  std::unique_ptr<DecisionExecutor> executor_;  // used and replaced on the I/O thread only
+  ServingLayout layout_;  // paths never change on reload: the loop's own copy
   std::unique_ptr<InboxWatcher> watcher_;
   SettleTracker tracker_;
   SystemdNotifier notifier_;
@@ -107,6 +111,11 @@ struct Agent::Impl {
   std::set<std::string> claiming_;     // ready or being claimed: not tracked meanwhile
   std::map<std::string, WorkItem> in_flight_;  // claimed, by work id
   std::set<std::string> holding_slot_;         // work ids that count against `workers`
+  std::deque<WorkItem> resumable_;             // recovered snapshots, checked before new claims
+  int claims_pending_ = 0;                     // claims posted to the I/O thread, not back yet
+  int hooks_running_ = 0;                      // on_promote commands not finished
+  bool reloading_ = false;
+  std::map<std::string, int> copy_failures_;   // by inbox name: copy intake errors so far
   std::uint64_t promoted_ = 0, rejected_ = 0, noops_ = 0;
   std::deque<Json> recent_;  // newest first, at most 20
   std::string started_at_;

@@ -108,6 +108,7 @@ Status Agent::Impl::Start() {
   io_pool_ = std::make_unique<boost::asio::thread_pool>(1);
   work_ = std::make_unique<WorkArea>(config_.paths, facts_.inbox_same_fs, env_);
   executor_ = std::make_unique<DecisionExecutor>(config_, *work_, *audit_, env_);
+  layout_ = executor_->layout();
 
   Recover();
   Json started = {{"version", BUNDLEGATE_VERSION},
@@ -155,8 +156,10 @@ void Agent::Impl::Recover() {
   if (!recorded.ok()) spdlog::error("audit log: {}", recorded.status().message());
   for (auto& item : report.rerun) {
     in_flight_[item.id] = item;
-    holding_slot_.insert(item.id);
-    boost::asio::post(loop_, [this, item] { StartIntake(item); });
+    resumable_.push_back(item);  // started by TryStartJobs, within `workers`
+  }
+  for (const auto& record : report.promoted) {
+    boost::asio::post(loop_, [this, record] { RunOnPromote(record); });
   }
   for (auto& item : report.expired) {
     in_flight_[item.id] = item;
@@ -164,7 +167,7 @@ void Agent::Impl::Recover() {
       Decide(item, DecideRejection(item, Reason::kIncomplete,
                                    "incomplete after " + std::to_string(config_.watch.incomplete_timeout_s) +
                                        " s: " + item.why_incomplete,
-                                   Json::object(), item.received, executor_->layout()));
+                                   Json::object(), item.received, layout_));
     });
   }
 }
@@ -193,6 +196,10 @@ void Agent::Impl::OnSignal(int signal) {
 }
 
 void Agent::Impl::Reload() {
+  if (reloading_) {
+    spdlog::warn("SIGHUP while a reload is in progress: ignored");
+    return;
+  }
   notifier_.Reloading();
   auto refuse = [this](const std::string& why) {
     spdlog::error("config reload refused, keeping the running config: {}", why);
@@ -200,15 +207,33 @@ void Agent::Impl::Reload() {
     notifier_.Ready(StatusLine());
   };
   if (config_path_.empty()) return refuse("the agent runs on built-in defaults: no file to reload");
-  auto loaded = LoadConfigFile(config_path_);
-  if (!loaded.ok()) return refuse(loaded.status().message());
-  std::string what;
-  if (!SameStaticSettings(config_, *loaded, &what)) return refuse(what + ": restart the agent for that");
-  auto pipeline = BuildPipeline(*loaded);
-  if (!pipeline.ok()) return refuse(pipeline.status().message());
+  // Loading may run plugins' --describe (up to 30 s each): off the loop, on the probe thread.
+  reloading_ = true;
+  boost::asio::post(*probe_pool_, [this, refuse, path = config_path_, running = config_] {
+    auto loaded = LoadConfigFile(path);
+    std::string what;
+    Result<std::shared_ptr<const CheckPipeline>> pipeline = Status::Error("not built");
+    if (loaded.ok() && SameStaticSettings(running, *loaded, &what)) pipeline = BuildPipeline(*loaded);
+    boost::asio::post(loop_, [this, refuse, loaded = std::move(loaded), what,
+                              pipeline = std::move(pipeline)]() mutable {
+      reloading_ = false;
+      if (!loaded.ok()) {
+        refuse(loaded.status().message());
+      } else if (!what.empty()) {
+        refuse(what + ": restart the agent for that");
+      } else if (!pipeline.ok()) {
+        refuse(pipeline.status().message());
+      } else {
+        ApplyReload(std::move(loaded).value(), std::move(pipeline).value());
+      }
+      MaybeFinishShutdown();
+    });
+  });
+}
 
-  config_ = std::move(loaded).value();
-  pipeline_ = std::move(pipeline).value();
+void Agent::Impl::ApplyReload(Config config, std::shared_ptr<const CheckPipeline> pipeline) {
+  config_ = std::move(config);
+  pipeline_ = std::move(pipeline);
   tracker_.SetOptions({std::chrono::milliseconds(config_.watch.settle_ms),
                        std::chrono::seconds(config_.watch.incomplete_timeout_s)});
   spdlog::set_level(spdlog::level::from_str(config_.log.level));
@@ -232,7 +257,9 @@ void Agent::Impl::BeginShutdown(const std::string& why) {
   settle_timer_.cancel();
   rescan_timer_.cancel();
   ready_.clear();
-  claiming_.clear();
+  // Recovered snapshots not started yet go back to the inbox like any unfinished bundle.
+  for (const auto& item : resumable_) ReturnUnfinished(item, "shutdown before it was checked");
+  resumable_.clear();
   shutdown_timer_.expires_after(std::chrono::seconds(config_.shutdown_timeout_s));
   shutdown_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
@@ -244,7 +271,10 @@ void Agent::Impl::BeginShutdown(const std::string& why) {
 }
 
 void Agent::Impl::MaybeFinishShutdown() {
-  if (!stopping_ || stopped_ || !in_flight_.empty() || !probing_.empty()) return;
+  if (!stopping_ || stopped_ || !in_flight_.empty() || !probing_.empty() || claims_pending_ > 0 ||
+      hooks_running_ > 0 || reloading_) {
+    return;
+  }
   stopped_ = true;
   shutdown_timer_.cancel();
   status_timer_.cancel();

@@ -17,27 +17,42 @@ bool SameFilesystem(const std::string& a, const std::string& b) {
   return ::lstat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev;
 }
 
+// Renames `from` into the inbox as `name`, or, when a producer has taken that name meanwhile,
+// as a free "<name>.recovered-<id>[-n]" (the name shortened to stay within NAME_MAX).
+Status RenameIntoInbox(const Config& config, const std::string& from, const std::string& name,
+                       const std::string& id, Env& env, std::string* where) {
+  std::string target = config.paths.inbox + "/" + name;
+  Status st = env.Rename(from, target, RenameMode::kNoReplace);
+  const std::string stem = name.substr(0, 180) + ".recovered-" + id;
+  for (int n = 1; !st.ok() && PathExists(target) && n <= 100; ++n) {
+    target = config.paths.inbox + "/" + stem + (n == 1 ? "" : "-" + std::to_string(n));
+    st = env.Rename(from, target, RenameMode::kNoReplace);
+  }
+  if (st.ok()) *where = target;
+  return st;
+}
+
 // Moves `source` to inbox/<name> (or a free variant of it) and says where.
 Status MoveToInbox(const Config& config, const std::string& source, const std::string& name,
                    const std::string& id, Env& env, std::string* where) {
-  std::string target = config.paths.inbox + "/" + name;
-  if (PathExists(target)) target += ".recovered-" + id;
   if (!SameFilesystem(source, config.paths.inbox)) {
-    // Staged under a dot-name (ignored by the agent) and renamed in, like any producer.
+    // Staged under a dot-name (ignored by the agent) and renamed in, like any producer. The
+    // source is then renamed aside before it is removed: a crash mid-removal must not leave a
+    // partial bundle that looks like a snapshot to check again.
     const std::string staging = config.paths.inbox + "/.bundlegate-returning-" + id;
     std::error_code ec;
     fs::remove_all(staging, ec);
     fs::copy(source, staging, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
     if (ec) return Status::Error("copy " + source + " back to the inbox: " + ec.message());
-    BG_RETURN_IF_ERROR(FsyncTree(staging));
-    BG_RETURN_IF_ERROR(env.Rename(staging, target, RenameMode::kNoReplace));
-    BG_RETURN_IF_ERROR(env.RemoveTree(source));
+    BG_RETURN_IF_ERROR(env.SyncFilesystem(staging));
+    BG_RETURN_IF_ERROR(RenameIntoInbox(config, staging, name, id, env, where));
+    const std::string discard = fs::path(source).parent_path().string() + "/.discard-" + id;
+    BG_RETURN_IF_ERROR(env.Rename(source, discard, RenameMode::kNoReplace));
+    BG_RETURN_IF_ERROR(env.RemoveTree(discard));
   } else {
-    BG_RETURN_IF_ERROR(env.Rename(source, target, RenameMode::kNoReplace));
+    BG_RETURN_IF_ERROR(RenameIntoInbox(config, source, name, id, env, where));
   }
-  BG_RETURN_IF_ERROR(env.FsyncDir(config.paths.inbox));
-  *where = target;
-  return Status::Ok();
+  return env.SyncFilesystem(config.paths.inbox);
 }
 
 void RemoveTemporaryLinks(const Config& config, Json& actions) {
@@ -60,7 +75,11 @@ void ReturnOrphanClaims(const Config& config, WorkArea& work, Env& env, Json& ac
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(claimed, ec)) {
     const std::string id = e.path().filename().string();
-    if (PathExists(work.paths().Dir(id))) continue;
+    if (id.rfind(".discard-", 0) == 0) {  // an original already copied: finish removing it
+      if (!PathExists(work.paths().Dir(id.substr(9)))) (void)env.RemoveTree(e.path().string());
+      continue;
+    }
+    if (id[0] == '.' || PathExists(work.paths().Dir(id))) continue;
     std::string where;
     Status st = MoveToInbox(config, e.path().string(), "recovered-" + id, id, env, &where);
     actions.push_back({{"action", "returned an orphaned claim to the inbox"},
@@ -117,6 +136,7 @@ RecoveryReport RecoverWorkArea(const Config& config, WorkArea& work, DecisionExe
       if (done.ok()) {
         action["decision"] = done->decision.ActionName();
         action["path"] = done->decision.target;
+        if (done->decision.action == Decision::Action::kPromote) report.promoted.push_back(done->record);
       } else {
         action["error"] = done.status().message();
       }

@@ -24,6 +24,9 @@ struct RecoveryReport {
   Json actions = Json::array();
   std::vector<WorkItem> rerun;    // snapshot complete: check again
   std::vector<WorkItem> expired;  // claimed as incomplete: quarantine
+  // Promotions finished here: their on_promote hook may not have run (it runs again: at least
+  // once, not exactly once).
+  std::vector<Json> promoted;
 };
 
 RecoveryReport RecoverWorkArea(const Config& config, WorkArea& work, DecisionExecutor& executor,

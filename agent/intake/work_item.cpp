@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "agent/core/clock.h"
+#include "agent/core/hex.h"
 
 namespace bg {
 
@@ -29,6 +30,9 @@ std::string NewArrivalKey() {
 Json WorkItem::ToJson() const {
   Json j = {{"id", id},
             {"inbox_name", inbox_name},
+            // The exact bytes: a name that is not UTF-8 would not survive JSON unchanged.
+            {"inbox_name_hex", ToHex(reinterpret_cast<const std::uint8_t*>(inbox_name.data()),
+                                     inbox_name.size())},
             {"mode", mode == IntakeMode::kCopy ? "copy" : "move"},
             {"received", received},
             {"claimed_at", claimed_at},
@@ -46,6 +50,9 @@ Result<WorkItem> WorkItem::FromJson(const Json& j) {
     WorkItem w;
     w.id = j.at("id").get<std::string>();
     w.inbox_name = j.at("inbox_name").get<std::string>();
+    if (auto bytes = FromHex(j.value("inbox_name_hex", "")); bytes && !bytes->empty()) {
+      w.inbox_name = *bytes;
+    }
     w.mode = j.at("mode").get<std::string>() == "move" ? IntakeMode::kMove : IntakeMode::kCopy;
     w.received = j.at("received").get<std::string>();
     w.claimed_at = j.value("claimed_at", "");

@@ -64,6 +64,42 @@ Status CopyAcrossFilesystems(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
+std::string Parent(const std::string& path) {
+  return std::filesystem::path(path).parent_path().string();
+}
+
+// The names bundlegate may give its rejection file in a quarantined bundle, in order.
+std::vector<std::string> RejectedFileNames() {
+  std::vector<std::string> names = {"REJECTED.json", "REJECTED.bundlegate.json"};
+  for (int n = 2; n <= 9; ++n) names.push_back("REJECTED.bundlegate-" + std::to_string(n) + ".json");
+  return names;
+}
+
+bool IsOurRejection(const std::string& path, const std::string& intake_id) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  const auto text = ReadSmallFile(path);
+  return text && text->find("\"" + intake_id + "\"") != std::string::npos;
+}
+
+// The first name that is free (lstat: a dangling symlink is not free) or already ours: the
+// bundle's own entries are never replaced.
+std::string RejectedFileName(const std::string& dir, const std::string& intake_id) {
+  for (const auto& name : RejectedFileNames()) {
+    const std::string path = dir + "/" + name;
+    if (!PathExists(path) || IsOurRejection(path, intake_id)) return name;
+  }
+  return "REJECTED.bundlegate-" + intake_id + ".json";
+}
+
+// Whether `dir` is this intake's quarantined bundle (copied there before a crash).
+bool HoldsRejectionOf(const std::string& dir, const std::string& intake_id) {
+  for (const auto& name : RejectedFileNames()) {
+    if (IsOurRejection(dir + "/" + name, intake_id)) return true;
+  }
+  return IsOurRejection(dir + "/REJECTED.bundlegate-" + intake_id + ".json", intake_id);
+}
+
 }  // namespace
 
 DecisionExecutor::DecisionExecutor(const Config& config, WorkArea& work, AuditLog& audit, Env& env)
@@ -125,7 +161,7 @@ Result<ExecutionResult> DecisionExecutor::Execute(const WorkItem& item, Decision
   // producer's files: same filesystem).
   BG_RETURN_IF_ERROR(env_.SyncFilesystem(work_.paths().Dir(item.id)));
   env_.CrashPoint("decide.after-record");
-  return Carry(item, std::move(decision));
+  return Carry(item, std::move(decision), /*resumed=*/false);
 }
 
 Result<ExecutionResult> DecisionExecutor::Resume(const WorkItem& item) {
@@ -134,10 +170,10 @@ Result<ExecutionResult> DecisionExecutor::Resume(const WorkItem& item) {
   const Json j = Json::parse(*text, nullptr, false);
   if (j.is_discarded()) return Status::Error("unreadable decision record for " + item.id);
   BG_ASSIGN_OR_RETURN(Decision d, Decision::FromJson(j));
-  return Carry(item, std::move(d));
+  return Carry(item, std::move(d), /*resumed=*/true);
 }
 
-Result<ExecutionResult> DecisionExecutor::Carry(const WorkItem& item, Decision d) {
+Result<ExecutionResult> DecisionExecutor::Carry(const WorkItem& item, Decision d, bool resumed) {
   ExecutionResult out;
   switch (d.action) {
     case Decision::Action::kPromote: {
@@ -165,23 +201,31 @@ Result<ExecutionResult> DecisionExecutor::Carry(const WorkItem& item, Decision d
       // Everything the record will say is on disk before the record is.
       BG_RETURN_IF_ERROR(env_.SyncFilesystem(layout_.serving));
       env_.CrashPoint("promote.after-link");
-      BG_ASSIGN_OR_RETURN(out.record, AuditOnce(item, "promoted", fields));
+      BG_ASSIGN_OR_RETURN(out.record, AuditOnce(item, "promoted", fields, resumed));
       env_.CrashPoint("promote.after-audit");
-      BG_ASSIGN_OR_RETURN(out.retired, ApplyRetention(d.name));
+      // Past the record, failures are warnings: the promotion stands, and what is left over
+      // (an old version, work/<id>) is finished by a later promotion or the next start.
+      auto retired = ApplyRetention(d.name);
+      if (retired.ok()) {
+        out.retired = std::move(retired).value();
+      } else {
+        out.warnings.push_back("retention: " + retired.status().message());
+      }
       break;
     }
     case Decision::Action::kNoop: {
-      BG_ASSIGN_OR_RETURN(out.record, AuditOnce(item, "promoted", AuditFields(item, d)));
+      BG_ASSIGN_OR_RETURN(out.record, AuditOnce(item, "promoted", AuditFields(item, d), resumed));
       break;
     }
     case Decision::Action::kQuarantine: {
       BG_RETURN_IF_ERROR(MoveIntoQuarantine(item, d));
-      BG_ASSIGN_OR_RETURN(out.record, AuditOnce(item, "rejected", AuditFields(item, d)));
+      BG_ASSIGN_OR_RETURN(out.record, AuditOnce(item, "rejected", AuditFields(item, d), resumed));
       env_.CrashPoint("quarantine.after-audit");
       break;
     }
   }
-  BG_RETURN_IF_ERROR(Cleanup(item, d));
+  Status cleaned = Cleanup(item, d);
+  if (!cleaned.ok()) out.warnings.push_back("cleanup of work/" + item.id + ": " + cleaned.message());
   out.decision = std::move(d);
   return out;
 }
@@ -202,11 +246,16 @@ Status DecisionExecutor::MoveIntoServing(const Decision& d) {
 }
 
 Status DecisionExecutor::MoveIntoQuarantine(const WorkItem& item, Decision& d) {
+  // Helpers live beside the source, on its filesystem, so that setting it aside is a rename:
+  // a non-directory is wrapped in `wrapper`; an original copied across filesystems is renamed to
+  // `discard` before it is removed, so that a crash mid-removal leaves nothing that looks like it.
+  const std::string wrapper = Parent(d.source) + "/.quarantine-" + item.id;
+  const std::string discard = Parent(d.source) + "/.discard-" + item.id;
   std::string source = d.source;
-  const std::string wrapper = work_.paths().Dir(item.id) + "/quarantined";
   if (!PathExists(source) && PathExists(wrapper)) source = wrapper;  // wrapped before a crash
   if (!PathExists(source)) {
-    if (PathExists(d.target)) return Status::Ok();  // renamed before a crash
+    if (PathExists(discard)) BG_RETURN_IF_ERROR(env_.RemoveTree(discard));
+    if (PathExists(d.target)) return Status::Ok();  // moved before a crash
     return Status::Error("quarantine of " + item.inbox_name + ": neither " + d.source + " nor " +
                          d.target + " exists");
   }
@@ -215,28 +264,35 @@ Status DecisionExecutor::MoveIntoQuarantine(const WorkItem& item, Decision& d) {
     // a directory of its own, so that REJECTED.json can sit beside it.
     BG_RETURN_IF_ERROR(env_.MakeDir(wrapper, 0755, true));
     BG_RETURN_IF_ERROR(env_.Rename(source, wrapper + "/" + item.inbox_name, RenameMode::kNoReplace));
-    BG_RETURN_IF_ERROR(env_.FsyncDir(wrapper));
     source = wrapper;
   }
   ::chmod(source.c_str(), 0755);  // snapshots are read-only: make room for REJECTED.json
-  std::string rejected_name = "REJECTED.json";
-  const auto existing = ReadSmallFile(source + "/" + rejected_name);
-  if (existing && existing->find(item.id) == std::string::npos) {
-    rejected_name = "REJECTED.bundlegate.json";  // the bundle brought a REJECTED.json of its own
-    d.rejected["note"] = "the bundle contains its own REJECTED.json; this file is bundlegate's";
+  const std::string rejected_name = RejectedFileName(source, item.id);
+  if (rejected_name != "REJECTED.json") {
+    d.rejected["note"] = "the bundle brought a REJECTED.json of its own; bundlegate's is " + rejected_name;
   }
   BG_RETURN_IF_ERROR(env_.WriteFileAtomic(source + "/" + rejected_name,
                                           DumpJson(d.rejected, 2) + "\n", 0444, /*durable=*/false));
   env_.CrashPoint("quarantine.after-rejected-json");
   BG_RETURN_IF_ERROR(env_.MakeDir(layout_.quarantine, 0755, true));
-  if (PathExists(d.target)) d.target = QuarantineTarget(layout_, std::filesystem::path(d.target).filename().string());
+  const bool copied_before_crash = PathExists(d.target) && HoldsRejectionOf(d.target, item.id);
+  if (PathExists(d.target) && !copied_before_crash) {
+    // Another bundle holds that name: take a new one, and record it before moving, so that
+    // recovery looks for the bundle where it went.
+    d.target = QuarantineTarget(layout_, std::filesystem::path(d.target).filename().string());
+    BG_RETURN_IF_ERROR(env_.WriteFileAtomic(work_.paths().Decision(item.id),
+                                            DumpJson(d.ToJson(), 2) + "\n", 0600, /*durable=*/false));
+    BG_RETURN_IF_ERROR(env_.SyncFilesystem(work_.paths().Dir(item.id)));
+  }
   struct stat from_st, to_st;
   const bool across = ::lstat(source.c_str(), &from_st) == 0 &&
                       ::stat(layout_.quarantine.c_str(), &to_st) == 0 && from_st.st_dev != to_st.st_dev;
   if (across) {
     // The original is on the inbox's own filesystem (copy intake across filesystems).
-    BG_RETURN_IF_ERROR(CopyAcrossFilesystems(source, d.target));
-    BG_RETURN_IF_ERROR(env_.RemoveTree(source));
+    if (!copied_before_crash) BG_RETURN_IF_ERROR(CopyAcrossFilesystems(source, d.target));
+    BG_RETURN_IF_ERROR(env_.SyncFilesystem(layout_.quarantine));
+    BG_RETURN_IF_ERROR(env_.Rename(source, discard, RenameMode::kNoReplace));
+    BG_RETURN_IF_ERROR(env_.RemoveTree(discard));
   } else {
     BG_RETURN_IF_ERROR(env_.Rename(source, d.target, RenameMode::kNoReplace));
   }
@@ -247,8 +303,10 @@ Status DecisionExecutor::MoveIntoQuarantine(const WorkItem& item, Decision& d) {
 }
 
 Result<Json> DecisionExecutor::AuditOnce(const WorkItem& item, std::string_view event,
-                                         const Json& fields) {
-  auto recent = TailAuditRecords(audit_.path(), 64);
+                                         const Json& fields, bool resumed) {
+  // A first attempt can only find its record among the newest (a crash a step ago); a resumed
+  // decision may have been recorded long ago, with the agent running on: read it all.
+  auto recent = resumed ? ReadAuditRecords(audit_.path()) : TailAuditRecords(audit_.path(), 64);
   if (recent.ok()) {
     for (const auto& r : *recent) {
       if (r.value("intake_id", "") == item.id && r.value("event", "") == event) return r;

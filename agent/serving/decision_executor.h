@@ -36,6 +36,7 @@ struct ExecutionResult {
   Json record;             // the audit record ("promoted" or "rejected")
   Decision decision;       // as carried out (a promotion may have become a noop or a rejection)
   std::vector<Json> retired;  // audit records of versions removed by retention
+  std::vector<std::string> warnings;  // failures after the record (retention, cleanup)
 };
 
 class DecisionExecutor {
@@ -53,10 +54,11 @@ class DecisionExecutor {
  private:
   // A promotion whose version appeared in serving/ meanwhile: identical -> noop, else rejected.
   Decision Recheck(const WorkItem& item, Decision decision);
-  Result<ExecutionResult> Carry(const WorkItem& item, Decision decision);
+  Result<ExecutionResult> Carry(const WorkItem& item, Decision decision, bool resumed);
   Status MoveIntoServing(const Decision& d);
   Status MoveIntoQuarantine(const WorkItem& item, Decision& d);
-  Result<Json> AuditOnce(const WorkItem& item, std::string_view event, const Json& fields);
+  Result<Json> AuditOnce(const WorkItem& item, std::string_view event, const Json& fields,
+                         bool resumed);
   Result<std::vector<Json>> ApplyRetention(const std::string& name);
   Status Cleanup(const WorkItem& item, const Decision& d);
   Json AuditFields(const WorkItem& item, const Decision& d) const;

@@ -11,6 +11,7 @@
 
 #include "agent/bundle/bundle_dir.h"
 #include "agent/core/sha256.h"
+#include "agent/core/tree_ops.h"
 #include "agent/core/unique_fd.h"
 #include "agent/manifest/manifest.h"
 #include "agent/toml/toml_document.h"
@@ -133,7 +134,12 @@ ProbeResult ProbeInboxEntry(const std::string& inbox, const std::string& name,
   }
   auto dir = BundleDir::Open(path);
   if (!dir.ok()) {
-    result.exists = false;
+    // There, but not openable (permissions, say): it settles, is claimed, and copy intake
+    // finds out what is wrong with it; forgetting it would leave it in the inbox for good.
+    result.exists = PathExists(path);
+    obs.complete = true;
+    obs.fingerprint = Sha256Hex(StatLine(name, st));
+    obs.why_not = "cannot be opened: " + dir.status().message();
     return result;
   }
   Listing listing;

@@ -64,9 +64,16 @@ TEST_CASE("copy intake from an inbox on another filesystem promotes and quaranti
   REQUIRE(::symlink("/etc/passwd", (inbox + "/.bad.tmp/evil").c_str()) == 0);
   fs::rename(inbox + "/.bad.tmp", inbox + "/bad");
 
+  WriteFile(shm.path() + "/stray.pt", "weights");
+  fs::rename(shm.path() + "/stray.pt", inbox + "/stray.pt");
+
   auto d = WaitForAudit(root.audit_log(), DecisionFor("good"));
   REQUIRE(d.size() == 1);
   CHECK(d[0]["event"] == "promoted");
+  d = WaitForAudit(root.audit_log(), DecisionFor("stray.pt"));
+  REQUIRE(d.size() == 1);
+  CHECK(d[0]["reason"] == "manifest-invalid");
+  CHECK(ReadFile(d[0]["path"].get<std::string>() + "/stray.pt") == "weights");
   d = WaitForAudit(root.audit_log(), DecisionFor("bad"));
   REQUIRE(d.size() == 1);
   CHECK(d[0]["reason"] == "unsafe-path");
@@ -100,4 +107,66 @@ TEST_CASE("move intake from an inbox on another filesystem is refused at startup
   AgentProcess agent(root);
   REQUIRE(agent.WaitExit() == 2);
   CHECK_THAT(agent.Log(), Catch::Contains("intake = \"move\" needs one filesystem"));
+}
+
+namespace {
+
+// Kills the agent at `crash_at` while it handles an unsafe bundle from a tmpfs inbox, restarts
+// it, and checks that the bundle ends in quarantine once, complete, with one record.
+void CrashAcrossFilesystems(const std::string& crash_at) {
+  AgentRoot root;
+  ShmDir shm(root.tmp().path());
+  if (shm.path().empty()) {
+    WARN("no second filesystem (/dev/shm) here: skipped");
+    return;
+  }
+  const std::string inbox = shm.path() + "/inbox";
+  WriteFile(root.config(), "require_parity = false\n[paths]\nroot = \"root\"\ninbox = \"" + inbox +
+                               "\"\n[watch]\nsettle_ms = 100\n");
+  BundleSpec bad;
+  bad.name = "xfs";
+  bad.version = "9";
+  {
+    AgentProcess agent(root, {{"BUNDLEGATE_CRASH_AT", crash_at}});
+    REQUIRE(agent.WaitReady());
+    WriteBundle(inbox + "/.bad.tmp", bad);
+    REQUIRE(::symlink("/etc/passwd", (inbox + "/.bad.tmp/evil").c_str()) == 0);
+    fs::rename(inbox + "/.bad.tmp", inbox + "/bad");
+    REQUIRE(agent.WaitExit().value_or(0) == 128 + 9);
+  }
+  AgentProcess agent(root);
+  REQUIRE(agent.WaitReady());
+  const auto d = WaitForAudit(root.audit_log(), DecisionFor("bad"));
+  INFO("agent log:\n" << agent.Log());
+  REQUIRE(d.size() == 1);
+  CHECK(d[0]["reason"] == "unsafe-path");
+  REQUIRE(WaitForIdle(root));
+  int quarantined = 0;
+  for (const auto& q : fs::directory_iterator(root.quarantine())) {
+    ++quarantined;
+    CHECK(fs::is_symlink(q.path() / "evil"));
+    CHECK(fs::exists(q.path() / "model.pt"));
+    CHECK(fs::exists(q.path() / "bundle.toml"));
+  }
+  CHECK(quarantined == 1);
+  CHECK(d[0]["path"].get<std::string>().rfind(root.quarantine(), 0) == 0);
+  CHECK(fs::exists(d[0]["path"].get<std::string>() + "/REJECTED.json"));
+  for (const auto& e : fs::directory_iterator(inbox)) {
+    if (e.path().filename() == ".bundlegate-claimed") {
+      CHECK(fs::is_empty(e.path()));
+    } else {
+      FAIL_CHECK("left in the inbox: " << e.path());
+    }
+  }
+  CHECK(VerifyAudit(root) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("kill -9 while quarantining across filesystems: one complete copy, one record") {
+  for (const char* point : {"claim.after-rename", "quarantine.after-rejected-json",
+                            "quarantine.after-rename", "quarantine.after-audit"}) {
+    INFO("crash at " << point);
+    CrashAcrossFilesystems(point);
+  }
 }

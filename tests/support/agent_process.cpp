@@ -266,8 +266,9 @@ std::vector<std::string> Locate(const AgentRoot& root, const std::string& inbox_
   for (const auto& e : fs::directory_iterator(root.work(), ec)) {
     // Only the records may be left once the bundle moved on (a crash before the cleanup).
     if (JsonField(e.path() / "intake.json", "inbox_name") != inbox_name) continue;
-    for (const char* held : {"received", "bundle", "quarantined"}) {
-      if (fs::exists(fs::symlink_status(e.path() / held))) {
+    for (const auto& held : fs::directory_iterator(e.path(), ec)) {
+      const std::string n = held.path().filename().string();
+      if (n != "intake.json" && n != "decision.json" && n.rfind(".discard-", 0) != 0) {
         found.push_back("work");
         break;
       }
