@@ -1,9 +1,8 @@
 #include "agent/checks/builtin_checks.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "agent/bundle/integrity.h"
+#include "agent/core/file_contents.h"
 #include "agent/core/sha256.h"
 
 namespace bg {
@@ -70,15 +69,13 @@ CheckResult DuplicateVersionCheckResult(const Manifest& manifest, const std::str
                                         const std::string& manifest_sha256,
                                         const std::string& serving_dir) {
   const std::string served = serving_dir + "/" + manifest.name + "/" + manifest.version;
-  std::ifstream in(served + "/" + kManifestFileName, std::ios::binary);
-  if (!in) {
+  const auto text = ReadFileContents(served + "/" + kManifestFileName);
+  if (!text) {
     return CheckResult::Pass("intake", manifest.name + " " + manifest.version + " is a new version");
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto served_manifest = ParseManifest(text.str(), served + "/" + kManifestFileName);
+  auto served_manifest = ParseManifest(*text, served + "/" + kManifestFileName);
   const std::string served_digest = served_manifest.ok() ? BundleDigest(served_manifest->files) : "";
-  const std::string served_manifest_sha = Sha256Hex(text.str());
+  const std::string served_manifest_sha = Sha256Hex(*text);
   if (served_digest == digest && served_manifest_sha == manifest_sha256) {
     CheckResult r = CheckResult::Pass(
         "intake", manifest.name + " " + manifest.version + " is already served, identical");

@@ -3,12 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "agent/cli/command.h"
 #include "agent/cli/config_loader.h"
+#include "agent/core/file_contents.h"
 #include "agent/core/json.h"
 #include "agent/serving/serving_layout.h"
 #include "agent/serving/serving_lock.h"
@@ -31,11 +30,9 @@ std::size_t CountEntries(const std::string& dir) {
 }
 
 Json ReadStatusFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Json();
-  std::stringstream s;
-  s << in.rdbuf();
-  const Json j = Json::parse(s.str(), nullptr, false);
+  const auto text = ReadFileContents(path);
+  if (!text) return Json();
+  const Json j = Json::parse(*text, nullptr, false);
   return j.is_discarded() ? Json() : j;
 }
 

@@ -1,9 +1,8 @@
 #include "agent/config/config.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "agent/core/file_contents.h"
 #include "agent/toml/table_reader.h"
 
 namespace bg {
@@ -172,13 +171,10 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source,
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error("cannot read config " + path + ": no such file or not readable");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::Error("error reading config " + path);
+  const auto text = ReadFileContents(path);
+  if (!text) return Status::Error("cannot read config " + path + ": no such file or not readable");
   const fs::path abs = fs::absolute(path);
-  return ParseConfig(text.str(), path, abs.parent_path().string());
+  return ParseConfig(*text, path, abs.parent_path().string());
 }
 
 }  // namespace bg

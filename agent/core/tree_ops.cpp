@@ -16,14 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Status FsyncPath(const std::string& path, bool directory) {
-  const int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (directory ? O_DIRECTORY : 0);
-  UniqueFd fd(::open(path.c_str(), flags));
-  if (!fd) return ErrnoStatus("open for fsync", path);
-  if (::fsync(fd.get()) != 0) return ErrnoStatus("fsync", path);
-  return Status::Ok();
-}
-
 // Entries under root, children before their parents (so directories are handled last).
 Result<std::vector<fs::directory_entry>> PostOrder(const std::string& root) {
   std::vector<fs::directory_entry> out;
@@ -43,20 +35,6 @@ Result<std::vector<fs::directory_entry>> PostOrder(const std::string& root) {
 }
 
 }  // namespace
-
-Status FsyncTree(const std::string& root) {
-  BG_ASSIGN_OR_RETURN(auto entries, PostOrder(root));
-  for (const auto& e : entries) {
-    std::error_code ec;
-    if (e.is_symlink(ec)) continue;
-    if (e.is_directory(ec)) {
-      BG_RETURN_IF_ERROR(FsyncPath(e.path().string(), true));
-    } else if (e.is_regular_file(ec)) {
-      BG_RETURN_IF_ERROR(FsyncPath(e.path().string(), false));
-    }
-  }
-  return FsyncPath(root, true);
-}
 
 Status MakeTreeReadOnly(const std::string& root, bool directories) {
   BG_ASSIGN_OR_RETURN(auto entries, PostOrder(root));

@@ -1,6 +1,6 @@
-// Whole-tree operations the agent needs around its renames: make a bundle durable (fsync every
-// file and directory) and read-only (files 0444, directories 0555). Symlinks are never followed;
-// the trees these run on were walked safely before.
+// Whole-tree operations the agent needs around its renames: make a bundle read-only (files
+// 0444, directories 0555). Symlinks are never followed; the trees these run on were walked
+// safely before. (Durability is Env::SyncFilesystem's: one syncfs per step.)
 #pragma once
 
 #include <string>
@@ -9,8 +9,6 @@
 
 namespace bg {
 
-// fsyncs every regular file and directory under `root`, and `root` itself.
-Status FsyncTree(const std::string& root);
 // chmod 0444 for files, and 0555 for directories when `directories`; `root` itself is left as
 // it is (it may still have to be renamed, which needs write permission on it).
 Status MakeTreeReadOnly(const std::string& root, bool directories);

@@ -4,12 +4,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "agent/bundle/bundle_dir.h"
 #include "agent/core/clock.h"
 #include "agent/core/errno_status.h"
+#include "agent/core/file_contents.h"
 #include "agent/core/tree_ops.h"
 #include "agent/intake/copy_visitor.h"
 
@@ -34,11 +33,9 @@ Status WorkArea::WriteRecord(const WorkItem& item) {
 }
 
 Result<WorkItem> WorkArea::ReadRecord(const std::string& id) const {
-  std::ifstream in(paths_.Record(id));
-  if (!in) return Status::Error("no intake record in " + paths_.Dir(id));
-  std::ostringstream text;
-  text << in.rdbuf();
-  const Json j = Json::parse(text.str(), nullptr, false);
+  const auto text = ReadFileContents(paths_.Record(id));
+  if (!text) return Status::Error("no intake record in " + paths_.Dir(id));
+  const Json j = Json::parse(*text, nullptr, false);
   if (j.is_discarded()) return Status::Error("unreadable intake record in " + paths_.Dir(id));
   return WorkItem::FromJson(j);
 }
@@ -119,8 +116,8 @@ std::vector<std::string> WorkArea::ListIds() const {
 
 Status WorkArea::Remove(const std::string& id) {
   env_.CrashPoint("cleanup.before-remove");
-  BG_RETURN_IF_ERROR(env_.RemoveTree(paths_.Dir(id)));
-  return env_.FsyncDir(paths_.work);
+  // Not synced: a record left behind by a power cut is finished or discarded by recovery.
+  return env_.RemoveTree(paths_.Dir(id));
 }
 
 }  // namespace bg

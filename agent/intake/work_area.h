@@ -52,7 +52,7 @@ class WorkArea {
   Result<WorkItem> ReadRecord(const std::string& id) const;
   // The ids present in work/, sorted (oldest first).
   std::vector<std::string> ListIds() const;
-  // Removes work/<id> entirely and fsyncs work/.
+  // Removes work/<id> entirely.
   Status Remove(const std::string& id);
 
  private:

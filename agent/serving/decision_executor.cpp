@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "agent/bundle/integrity.h"
 #include "agent/checks/builtin_checks.h"
 #include "agent/core/clock.h"
+#include "agent/core/file_contents.h"
 #include "agent/core/sha256.h"
 #include "agent/core/tree_ops.h"
 #include "agent/serving/serving_lock.h"
@@ -17,18 +17,10 @@
 namespace bg {
 namespace {
 
-std::optional<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Copies `from` to `to` (absent) for a quarantine across filesystems: directories, regular files
 // and symlinks (as links, never followed); other special files cannot be copied and are listed
 // in to/NOT-COPIED.txt. Staged under a temporary name and renamed, then fsync'd.
-Status CopyAcrossFilesystems(const std::string& from, const std::string& to) {
+Status CopyAcrossFilesystems(const std::string& from, const std::string& to, Env& env) {
   namespace fs = std::filesystem;
   const std::string staging = to + ".partial";
   std::error_code ec;
@@ -58,7 +50,7 @@ Status CopyAcrossFilesystems(const std::string& from, const std::string& to) {
     std::ofstream(staging + "/NOT-COPIED.txt") << "special files that could not be copied:\n"
                                                << not_copied;
   }
-  BG_RETURN_IF_ERROR(FsyncTree(staging));
+  BG_RETURN_IF_ERROR(env.SyncFilesystem(staging));  // complete on disk before it has its name
   fs::rename(staging, to, ec);
   if (ec) return Status::Error("rename " + staging + ": " + ec.message());
   return Status::Ok();
@@ -78,7 +70,7 @@ std::vector<std::string> RejectedFileNames() {
 bool IsOurRejection(const std::string& path, const std::string& intake_id) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  const auto text = ReadSmallFile(path);
+  const auto text = ReadFileContents(path);
   return text && text->find("\"" + intake_id + "\"") != std::string::npos;
 }
 
@@ -131,7 +123,7 @@ Json DecisionExecutor::AuditFields(const WorkItem& item, const Decision& d) cons
 Decision DecisionExecutor::Recheck(const WorkItem& item, Decision d) {
   if (d.action != Decision::Action::kPromote || !PathExists(d.target)) return d;
   // Two bundles of one version were checked at once, and the other one won the race.
-  const auto ours = ReadSmallFile(d.source + "/bundle.toml");
+  const auto ours = ReadFileContents(d.source + "/bundle.toml");
   const auto manifest = ours ? ParseManifest(*ours) : Result<Manifest>(Status::Error("unreadable"));
   if (manifest.ok()) {
     CheckResult dup = DuplicateVersionCheckResult(*manifest, d.digest, Sha256Hex(*ours),
@@ -165,7 +157,7 @@ Result<ExecutionResult> DecisionExecutor::Execute(const WorkItem& item, Decision
 }
 
 Result<ExecutionResult> DecisionExecutor::Resume(const WorkItem& item) {
-  const auto text = ReadSmallFile(work_.paths().Decision(item.id));
+  const auto text = ReadFileContents(work_.paths().Decision(item.id));
   if (!text) return Status::Error("no decision record for " + item.id);
   const Json j = Json::parse(*text, nullptr, false);
   if (j.is_discarded()) return Status::Error("unreadable decision record for " + item.id);
@@ -289,7 +281,7 @@ Status DecisionExecutor::MoveIntoQuarantine(const WorkItem& item, Decision& d) {
                       ::stat(layout_.quarantine.c_str(), &to_st) == 0 && from_st.st_dev != to_st.st_dev;
   if (across) {
     // The original is on the inbox's own filesystem (copy intake across filesystems).
-    if (!copied_before_crash) BG_RETURN_IF_ERROR(CopyAcrossFilesystems(source, d.target));
+    if (!copied_before_crash) BG_RETURN_IF_ERROR(CopyAcrossFilesystems(source, d.target, env_));
     BG_RETURN_IF_ERROR(env_.SyncFilesystem(layout_.quarantine));
     BG_RETURN_IF_ERROR(env_.Rename(source, discard, RenameMode::kNoReplace));
     BG_RETURN_IF_ERROR(env_.RemoveTree(discard));

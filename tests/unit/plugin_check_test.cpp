@@ -15,6 +15,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/support/loopback_listener.h"
 #include "agent/checks/check_registry.h"
 #include "agent/config/config.h"
 #include "agent/plugin/describe.h"
@@ -362,26 +363,17 @@ TEST_CASE("a plugin allocating beyond memory_mb fails the bundle") {
 
 TEST_CASE("a plugin cannot reach a loopback listener of the agent") {
   PluginFixture f;
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(listener >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(listener, 4) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const LoopbackListener listener;
   f.Python("probe", R"(
 import socket
 s = socket.socket(); s.settimeout(5)
 try:
-    s.connect(('127.0.0.1', )" + std::to_string(ntohs(addr.sin_port)) + R"())
+    s.connect(('127.0.0.1', )" + std::to_string(listener.port()) + R"())
     print(json.dumps({'protocol': 1, 'status': 'fail', 'reason': 'network-reachable', 'summary': 'connected'}))
 except OSError as e:
     print(json.dumps({'protocol': 1, 'status': 'pass', 'summary': str(e)}))
 )");
   const CheckResult r = f.Run("probe");
-  ::close(listener);
   INFO(DumpJson(r.ToJson()));
   if (r.details["runner"]["isolation"]["network_namespace"] == true) {
     CHECK(r.verdict == Verdict::kPass);

@@ -20,6 +20,7 @@
 #include <memory>
 #include <thread>
 
+#include "tests/support/loopback_listener.h"
 #include "agent/core/json.h"
 #include "agent/plugin/child_process.h"
 #include "tests/support/temp_dir.h"
@@ -266,16 +267,8 @@ print(json.dumps({
 TEST_CASE("the child has no network where a network namespace is permitted") {
   TempDir tmp;
   // A listener of ours on loopback: reachable from here, not from the child's namespace.
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(listener >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::listen(listener, 4) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  const int port = ntohs(addr.sin_port);
+  const LoopbackListener listener;
+  const int port = listener.port();
   ChildRun run = Python(tmp, R"(
 import socket
 s = socket.socket(); s.settimeout(5)
@@ -285,7 +278,6 @@ except OSError as e:
     print('refused', e)
 )");
   const ChildOutcome o = RunChild(run);
-  ::close(listener);
   INFO(o.out << o.err_tail);
   if (o.isolation.network) {
     CHECK_THAT(o.out, Catch::StartsWith("refused"));
