@@ -6,7 +6,7 @@
 namespace bg {
 namespace {
 
-constexpr std::array<std::pair<Reason, std::string_view>, 36> kCodes{{
+constexpr std::array<std::pair<Reason, std::string_view>, 39> kCodes{{
     {Reason::kManifestInvalid, "manifest-invalid"},
     {Reason::kFileMissing, "file-missing"},
     {Reason::kSizeMismatch, "size-mismatch"},
@@ -20,6 +20,8 @@ constexpr std::array<std::pair<Reason, std::string_view>, 36> kCodes{{
     {Reason::kCommitNotReleased, "commit-not-released"},
     {Reason::kDirtyTree, "dirty-tree"},
     {Reason::kFileDiffersAtCommit, "file-differs-at-commit"},
+    {Reason::kCommitUnsigned, "commit-unsigned"},
+    {Reason::kCommitSignerUntrusted, "commit-signer-untrusted"},
     {Reason::kLockfileInvalid, "lockfile-invalid"},
     {Reason::kUnpinnedDependency, "unpinned-dependency"},
     {Reason::kMissingHash, "missing-hash"},
@@ -30,6 +32,7 @@ constexpr std::array<std::pair<Reason, std::string_view>, 36> kCodes{{
     {Reason::kSignatureMissing, "signature-missing"},
     {Reason::kSignatureInvalid, "signature-invalid"},
     {Reason::kSignerUntrusted, "signer-untrusted"},
+    {Reason::kUnsafeModel, "unsafe-model"},
     {Reason::kModelLoadFailed, "model-load-failed"},
     {Reason::kTrainingMode, "training-mode"},
     {Reason::kArchitectureMismatch, "architecture-mismatch"},

@@ -26,6 +26,8 @@ enum class Reason {
   kCommitNotReleased,
   kDirtyTree,
   kFileDiffersAtCommit,
+  kCommitUnsigned,
+  kCommitSignerUntrusted,
   // lockfile
   kLockfileInvalid,
   kUnpinnedDependency,
@@ -40,6 +42,7 @@ enum class Reason {
   kSignatureInvalid,
   kSignerUntrusted,
   // parity plugins
+  kUnsafeModel,
   kModelLoadFailed,
   kTrainingMode,
   kArchitectureMismatch,
@@ -51,7 +54,7 @@ enum class Reason {
   kLatencyBudget,
   kPluginError,
   kPluginTimeout,
-  kPluginCrashed,
+  kPluginCrashed,  // keep last: tests iterate up to it
 };
 
 // The SPEC.md spelling ("manifest-invalid"); "" for kNone.

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <set>
 
+#include "agent/core/bounded_json.h"
+
 namespace bg {
 namespace {
 
@@ -174,14 +176,13 @@ CheckResult VerdictOf(const std::string& kind, const ChildOutcome& run,
 }  // namespace
 
 Result<Json> ParseOneJsonObject(std::string_view text) {
-  Json j;
-  try {
-    j = Json::parse(text.begin(), text.end());
-  } catch (const Json::exception& e) {
-    return Status::Error(text.find_first_not_of(" \t\r\n") == std::string_view::npos
-                             ? std::string("nothing printed")
-                             : std::string("not one JSON object: ") + e.what());
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return Status::Error("nothing printed");
   }
+  // Bounded: a plugin is untrusted, and nlohmann recurses once per nesting level.
+  auto parsed = ParseBoundedJson(text, "the output", JsonLimits{text.size(), 64});
+  if (!parsed.ok()) return Status::Error("not one JSON object: " + parsed.status().message());
+  Json j = std::move(parsed).value();
   if (!j.is_object()) return Status::Error("not a JSON object but " + std::string(j.type_name()));
   return j;
 }

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "agent/core/bounded_json.h"
 #include "agent/core/clock.h"
 #include "agent/core/env.h"
 #include "agent/core/hex.h"
@@ -107,4 +108,24 @@ TEST_CASE("Env::RemoveTree removes read-only trees and ignores a missing path") 
   REQUIRE(Env::Default().RemoveTree(tmp / "t").ok());
   CHECK_FALSE(std::filesystem::exists(tmp / "t"));
   CHECK(Env::Default().RemoveTree(tmp / "missing").ok());
+}
+
+TEST_CASE("bounded JSON refuses deep nesting and oversized text before parsing") {
+  // 100,000 levels would overflow the stack inside nlohmann's recursive parser.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  CHECK(JsonNestingDepth(deep) == 100000);
+  auto r = ParseBoundedJson(deep, "plugin result");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("100000 levels deep") != std::string::npos);
+
+  // Brackets inside strings, and escaped quotes, do not count.
+  CHECK(JsonNestingDepth(R"({"a": "[[[[\"[[[", "b": [1, {"c": "}}}"}]})") == 3);
+  auto ok = ParseBoundedJson(R"({"a": [1, 2, {"b": "]]"}]})", "x");
+  REQUIRE(ok.ok());
+  CHECK((*ok)["a"][2]["b"] == "]]");
+
+  CHECK_FALSE(ParseBoundedJson(std::string(100, ' '), "x", JsonLimits{10, 64}).ok());
+  auto bad = ParseBoundedJson("{\"a\": ", "x");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("not valid JSON") != std::string::npos);
 }
