@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "agent/git/big_endian.h"
+
 namespace bg {
 namespace {
 
@@ -12,13 +14,6 @@ constexpr std::size_t kDataEntry = kHash + 16;
 constexpr std::uint32_t kParentNone = 0x70000000;
 constexpr std::uint32_t kExtraEdges = 0x80000000;  // in the 2nd parent: an index into EDGE
 constexpr std::uint32_t kLastEdge = 0x80000000;
-
-std::uint32_t Be32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         p[3];
-}
-
-std::uint64_t Be64(const std::uint8_t* p) { return (std::uint64_t{Be32(p)} << 32) | Be32(p + 4); }
 
 constexpr std::uint32_t ChunkId(const char (&id)[5]) {
   return (std::uint32_t(std::uint8_t(id[0])) << 24) | (std::uint32_t(std::uint8_t(id[1])) << 16) |

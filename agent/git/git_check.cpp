@@ -24,12 +24,6 @@ double MillisSince(Clock::time_point start) {
 
 std::string ShortId(const std::string& id) { return id.substr(0, 12); }
 
-std::string ObjectsDir(git_repository* repo) {
-  std::string dir = git_repository_commondir(repo);  // the git dir (a worktree's: its main one)
-  if (!dir.empty() && dir.back() != '/') dir += '/';
-  return dir + "objects";
-}
-
 // git's commit-graph, when the repository has a usable one; details say which it was.
 std::unique_ptr<CommitGraph> OpenCommitGraph(git_repository* repo, GitReport& report) {
   auto graph = CommitGraph::Open(ObjectsDir(repo));
