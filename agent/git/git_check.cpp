@@ -119,6 +119,7 @@ Status GitCheck::CheckReleased(git_repository* repo, const CommitInfo& commit,
   report.details["allowed_refs"] = options_.allowed_refs;
   report.metrics["refs"] = refs.tips.size();
   report.metrics["commits_walked"] = found.commits_walked;
+  report.metrics["commits_read"] = found.commits_read;
   report.metrics["reachability_ms"] = MillisSince(start);
   if (found.tip) {
     report.details["contained_in"] = refs.tips[*found.tip].ref;

@@ -20,11 +20,13 @@ struct Node {
   std::int64_t time = 0;                // committer time: newest first
   std::int64_t position = kNotInGraph;  // in the commit-graph
   std::uint32_t level = 0;              // from the graph; 0 = unknown
+  std::uint64_t generation = 0;         // from the graph (corrected commit date); 0 = unknown
   std::uint32_t label = 0;              // the tip whose paint reached it first
   std::uint32_t parents_begin = 0;      // into Walk::parents_, for commits read from objects
   std::uint32_t parent_count = 0;
   std::uint8_t paint = 0;
   bool queued = false;
+  bool indexed = false;  // by id in WalkNodes (commits the graph has are found by position)
 };
 
 // Queued, painted from a tip and from nothing else: what keeps the walk going.
@@ -41,24 +43,35 @@ struct Entry {
 
 bool LevelKnown(std::uint32_t level) { return level > 0 && level < CommitGraphLayer::kMaxLevel; }
 
-// What the target's place in the commit-graph lets the walk skip (see reachability.h).
+// What the target's place in the commit-graph lets the walk skip (see reachability.h). Both
+// numbers grow strictly from parent to child, so a commit that is not above the target by
+// either cannot have it as an ancestor. Generation numbers v2 (corrected commit dates) are the
+// sharper test: a branch made after the history it forks from is above all of it.
 struct Pruning {
   bool graph_lacks_target = false;
   std::uint32_t target_level = 0;
+  std::uint64_t target_generation = 0;
 
   // `node` is neither the target nor able to reach it when this is true.
   bool Below(const Node& node, bool or_equal) const {
     if (node.position == kNotInGraph) return false;
     if (graph_lacks_target) return true;
-    if (!LevelKnown(node.level) || !LevelKnown(target_level)) return false;
-    return or_equal ? node.level <= target_level : node.level < target_level;
+    if (LevelKnown(node.level) && LevelKnown(target_level) &&
+        (or_equal ? node.level <= target_level : node.level < target_level)) {
+      return true;
+    }
+    return node.generation != 0 && target_generation != 0 &&
+           (or_equal ? node.generation <= target_generation
+                     : node.generation < target_generation);
   }
 };
 
 class PaintWalk {
  public:
   PaintWalk(git_repository* repo, const CommitGraph* graph, const std::atomic<bool>* cancelled)
-      : graph_(graph), cancelled_(cancelled), reader_(repo) {}
+      : graph_(graph), cancelled_(cancelled), reader_(repo) {
+    if (graph_ != nullptr) by_position_.assign(graph_->size(), WalkNodes<Node>::kAbsent);
+  }
 
   Result<Containment> Run(const git_oid& target, const std::vector<RefTip>& tips);
 
@@ -76,6 +89,7 @@ class PaintWalk {
   CommitReader reader_;
   Pruning pruning_;
   WalkNodes<Node> nodes_;
+  std::vector<std::uint32_t> by_position_;  // graph position -> node: no id to hash per step
   std::vector<git_oid> parents_;  // of the commits read from objects, node by node
   std::priority_queue<Entry> queue_;
   std::uint64_t seq_ = 0;
@@ -115,27 +129,40 @@ void PaintWalk::Prune(const git_oid& target) {
   if (graph_ == nullptr) return;
   const auto position = graph_->Find(target);
   pruning_.graph_lacks_target = !position;
-  if (position && graph_->Read(*position, graph_entry_)) pruning_.target_level = graph_entry_.level;
+  if (position && graph_->Read(*position, graph_entry_)) {
+    pruning_.target_level = graph_entry_.level;
+    pruning_.target_generation = graph_entry_.generation;
+  }
 }
 
 // The node of `oid`, met (and described) now if it was not before.
+// A commit the graph has is found by its position (no id to hash per step); any other by id.
 Result<std::uint32_t> PaintWalk::NodeFor(const git_oid& oid, std::optional<std::uint32_t> position) {
-  const std::uint32_t found = nodes_.Find(oid);
-  if (found != WalkNodes<Node>::kAbsent) return found;
+  if (!position) {
+    const std::uint32_t found = nodes_.Find(oid);
+    if (found != WalkNodes<Node>::kAbsent) return found;
+    if (graph_ != nullptr) position = graph_->Find(oid);
+  }
+  if (position && *position >= by_position_.size()) position.reset();  // a bad parent position
+  if (position && by_position_[*position] != WalkNodes<Node>::kAbsent) {
+    return by_position_[*position];
+  }
   Node node;
   node.oid = oid;
   BG_RETURN_IF_ERROR(Describe(node, position));
-  return nodes_.Add(node);
+  const std::uint32_t number = nodes_.Add(node, /*indexed=*/node.position == kNotInGraph);
+  if (position) by_position_[*position] = number;
+  return number;
 }
 
 // Time, level and position from the graph when it has the commit; else time and parents from
 // the object.
 Status PaintWalk::Describe(Node& node, std::optional<std::uint32_t> position) {
-  if (graph_ != nullptr && !position) position = graph_->Find(node.oid);
   if (position && graph_->Read(*position, graph_entry_)) {
     node.position = *position;
     node.time = graph_entry_.time;
     node.level = graph_entry_.level;
+    node.generation = graph_entry_.generation;
     return Status::Ok();
   }
   BG_RETURN_IF_ERROR(reader_.Read(node.oid, header_));
@@ -179,6 +206,10 @@ Status PaintWalk::PaintParents(std::uint32_t number) {
       return Status::Error("commit-graph entry changed while walking");  // immutable: a bug
     }
     for (const std::uint32_t parent : expanding_.parents) {
+      if (parent < by_position_.size() && by_position_[parent] != WalkNodes<Node>::kAbsent) {
+        Paint(by_position_[parent], paint, node.label);  // met before: no id to look up
+        continue;
+      }
       BG_RETURN_IF_ERROR(PaintParent(graph_->OidAt(parent), parent, paint, node.label));
     }
     return Status::Ok();

@@ -15,7 +15,7 @@
 
 namespace bg {
 
-template <typename Node>  // Node has a `git_oid oid` member
+template <typename Node>  // Node has members `git_oid oid` and `bool indexed`
 class WalkNodes {
  public:
   static constexpr std::uint32_t kAbsent = UINT32_MAX;
@@ -33,12 +33,17 @@ class WalkNodes {
     }
   }
 
-  // Adds `node` (whose id must not be present yet) and returns its number.
-  std::uint32_t Add(const Node& node) {
-    if ((nodes_.size() + 1) * 2 > slots_.size()) Grow();
+  // Adds `node` (whose id must not be present yet) and returns its number. Without `indexed`
+  // Find will not find it (the caller keeps its own index, e.g. by commit-graph position).
+  std::uint32_t Add(const Node& node, bool indexed = true) {
+    if (indexed && (indexed_ + 1) * 2 > slots_.size()) Grow();
     const auto number = static_cast<std::uint32_t>(nodes_.size());
     nodes_.push_back(node);
-    Place(number);
+    nodes_.back().indexed = indexed;
+    if (indexed) {
+      Place(number);
+      ++indexed_;
+    }
     return number;
   }
 
@@ -68,12 +73,15 @@ class WalkNodes {
   void Grow() {
     slots_.assign(slots_.empty() ? 1024 : slots_.size() * 2, Slot{});
     mask_ = slots_.size() - 1;
-    for (std::uint32_t i = 0; i < nodes_.size(); ++i) Place(i);
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].indexed) Place(i);
+    }
   }
 
   std::vector<Node> nodes_;
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
+  std::size_t indexed_ = 0;
 };
 
 }  // namespace bg
