@@ -60,6 +60,7 @@ Result<std::shared_ptr<const CheckPipeline>> BuildPipeline(const Config& config)
   options.limits = config.limits;
   options.serving_dir = config.paths.serving;
   options.require_parity = config.require_parity;
+  options.hash_threads = static_cast<int>(config.workers);
   return std::make_shared<const CheckPipeline>(options, std::move(checks));
 }
 
