@@ -25,6 +25,7 @@
 #include "agent/daemon/root_setup.h"
 #include "agent/daemon/systemd_notify.h"
 #include "agent/intake/work_area.h"
+#include "agent/plugin/describe_cache.h"
 #include "agent/serving/decision_executor.h"
 #include "agent/serving/serving_lock.h"
 #include "agent/watch/inbox_watcher.h"
@@ -79,6 +80,9 @@ struct Agent::Impl {
   Env& env_;
   RootFacts facts_;
   std::shared_ptr<const CheckPipeline> pipeline_;
+  // Plugins' --describe answers, kept for the agent's life and in <root>/cache: a reload
+  // re-describes only the plugins whose files changed.
+  std::shared_ptr<DescribeCache> describes_;
 
   // --- machinery
   boost::asio::io_context loop_;
