@@ -7,7 +7,6 @@
 #include <cerrno>
 
 #include "agent/core/errno_status.h"
-#include "agent/core/sha256.h"
 
 namespace bg {
 
@@ -18,32 +17,29 @@ Status CopyVisitor::OnDirectory(const std::string& rel) {
 }
 
 Status CopyVisitor::OnFile(const std::string& rel, int fd, std::uint64_t stat_size, WalkedFile* out) {
-  UniqueFd dest(::openat(dest_fd_, rel.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+  UniqueFd dest(::openat(dest_fd_, rel.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                          0644));
   if (!dest) return ErrnoStatus("create", rel);
-  if (stat_size > 0) ::posix_fallocate(dest.get(), 0, static_cast<off_t>(stat_size));
-  Sha256 hash;
-  auto read = ReadAll(fd, rel, cancelled_, [&](const char* data, std::size_t n) {
-    hash.Update(data, n);
-    while (n > 0) {
-      const ssize_t w = ::write(dest.get(), data, n);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoStatus("write", rel);
-      }
-      data += w;
-      n -= static_cast<std::size_t>(w);
-    }
-    return Status::Ok();
-  });
-  if (!read.ok()) return read.status();
-  // A file that shrank while being copied must not keep fallocate's tail.
-  if (::ftruncate(dest.get(), static_cast<off_t>(*read)) != 0) return ErrnoStatus("truncate", rel);
+  // Reflinked where the filesystem can (O(1)), else copied; hashed from the copy (clone_file.h).
+  CloneOptions how;
+  how.best = best_;
+  how.size_hint = stat_size;
+  how.cancelled = cancelled_;
+  BG_ASSIGN_OR_RETURN(ClonedFile copied, CloneFile(fd, dest.get(), rel, how));
+  ++methods_[static_cast<int>(copied.method)];
   // Not fsync'd one by one: CopyIn syncs the whole filesystem once, after the last file.
   if (::fchmod(dest.get(), 0444) != 0) return ErrnoStatus("chmod", rel);
-  out->size = *read;
-  out->sha256 = hash.FinalHex();
+  out->size = copied.size;
+  out->sha256 = std::move(copied.sha256);
   return Status::Ok();
+}
+
+Json CopyVisitor::MethodCounts() const {
+  Json j = Json::object();
+  for (int m = 0; m < 3; ++m) {
+    if (methods_[m] > 0) j[std::string(CopyMethodName(static_cast<CopyMethod>(m)))] = methods_[m];
+  }
+  return j;
 }
 
 }  // namespace bg

@@ -96,6 +96,7 @@ Result<WalkReport> WorkArea::CopyIn(WorkItem& item, const LimitsConfig& limits,
   BG_RETURN_IF_ERROR(env_.SyncFilesystem(bundle));
   env_.CrashPoint("copy.after-snapshot");
   item.snapshot_complete = true;
+  item.copied_by = copier.MethodCounts();
   BG_RETURN_IF_ERROR(WriteRecord(item));
   BG_RETURN_IF_ERROR(env_.SyncFilesystem(bundle));
   env_.CrashPoint("copy.after-record");

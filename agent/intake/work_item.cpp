@@ -38,6 +38,7 @@ Json WorkItem::ToJson() const {
             {"claimed_at", claimed_at},
             {"arrival", arrival},
             {"snapshot_complete", snapshot_complete}};
+  if (copied_by.is_object()) j["copied_by"] = copied_by;
   if (expired) {
     j["expired"] = true;
     j["why_incomplete"] = why_incomplete;
@@ -59,6 +60,7 @@ Result<WorkItem> WorkItem::FromJson(const Json& j) {
     w.arrival = j.value("arrival", "");
     w.snapshot_complete = j.value("snapshot_complete", false);
     w.expired = j.value("expired", false);
+    if (auto it = j.find("copied_by"); it != j.end() && it->is_object()) w.copied_by = *it;
     w.why_incomplete = j.value("why_incomplete", "");
     return w;
   } catch (const Json::exception& e) {

@@ -31,6 +31,9 @@ struct WorkItem {
   bool snapshot_complete = false;  // bundle/ holds everything, fsync'd (always true for move)
   bool expired = false;            // claimed because it stayed incomplete too long
   std::string why_incomplete;      // for expired ones: what was missing
+  // Copy intake: how many files each means copied ({"reflink": 12} or {"read-write": 3}, see
+  // clone_file.h); null until the copy is made. Said in the audit record as "intake_copy".
+  Json copied_by;
 
   Json ToJson() const;
   static Result<WorkItem> FromJson(const Json& j);

@@ -116,6 +116,7 @@ Json DecisionExecutor::AuditFields(const WorkItem& item, const Decision& d) cons
   if (d.action == Decision::Action::kNoop) j["noop"] = true;
   j["intake_id"] = item.id;
   j["inbox_name"] = item.inbox_name;
+  if (item.copied_by.is_object()) j["intake_copy"] = item.copied_by;
   j["checks"] = d.checks;
   return j;
 }

@@ -70,6 +70,9 @@ TEST_CASE("copy intake from an inbox on another filesystem promotes and quaranti
   auto d = WaitForAudit(root.audit_log(), DecisionFor("good"));
   REQUIRE(d.size() == 1);
   CHECK(d[0]["event"] == "promoted");
+  // Across filesystems neither a reflink nor copy_file_range can: the bytes went through.
+  CHECK(d[0]["intake_copy"] == json{{"read-write", d[0]["intake_copy"].value("read-write", 0)}});
+  CHECK(d[0]["intake_copy"].value("read-write", 0) >= 1);
   d = WaitForAudit(root.audit_log(), DecisionFor("stray.pt"));
   REQUIRE(d.size() == 1);
   CHECK(d[0]["reason"] == "manifest-invalid");
