@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "plugins/sdk/result_channel.h"
+#include "plugins/sdk/serve.h"
 
 namespace bg::sdk {
 namespace {
@@ -78,13 +79,15 @@ int RunPlugin(int argc, char** argv, const PluginSpec& spec) {
     return kExitWriteFailed;
   }
   const std::string_view arg = argc > 1 ? argv[1] : "";
-  if (argc > 2 || (argc == 2 && arg != "--describe" && arg != "--help" && arg != "-h")) {
+  if (argc > 2 || (argc == 2 && arg != "--describe" && arg != "--help" && arg != "-h" &&
+                    arg != "--serve")) {
     std::cerr << Usage(spec);
     return kExitUsage;
   }
   if (arg == "--help" || arg == "-h")
     return channel->WriteLine(Usage(spec)).ok() ? kExitOk : kExitWriteFailed;
   if (arg == "--describe") return PrintDescription(*channel, spec);
+  if (arg == "--serve") return ServeRequests(spec, channel->fd());
   const PluginResult result = RunCheck(spec);
   const Status written = channel->Write(result);
   if (!written.ok()) std::cerr << written.message() << "\n";

@@ -6,6 +6,8 @@
 //   (no arguments)  read one request on stdin, run the check, print one result on stdout
 //   --describe      print {"protocol":1,"kind":..,"version":..,"runtime":{..},...} and exit
 //   --help          usage on stdout
+//   --serve         a warm worker: one request a line, each checked in a forked child
+//                   (serve.h; the plugin half only, not used by the agent yet)
 // Exit status: 0 when a result (pass, fail or error) or a description was printed, 2 on a
 // usage error, 1 when the result could not be written. The agent reads the verdict from the
 // JSON, never from the exit status; a non-zero exit with no JSON means "no valid result".

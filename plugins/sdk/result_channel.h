@@ -23,6 +23,8 @@ class ResultChannel {
   Status WriteLine(const std::string& text);
   // Writes result.ToJson() as one line.
   Status Write(const PluginResult& result);
+  // The real stdout (serve.h writes its responses there).
+  int fd() const { return fd_.get(); }
 
  private:
   explicit ResultChannel(UniqueFd fd) : fd_(std::move(fd)) {}

@@ -9,7 +9,8 @@ figures are the agent's own: settling, claiming, copying, hashing, fsyncs, audit
     rename to the `promoted` audit record's timestamp; median and p99, and both minus settle_ms
     (the part that is the agent's work, not its deliberate wait);
   - idle: the agent's RSS and CPU share over --idle-s seconds with nothing to do;
-  - bulk: wall time to decide --bulk small bundles renamed in at once (2 workers).
+  - bulk: wall time to decide --bulk small bundles renamed in at once (2 workers), and the
+    agent's peak RSS over the whole run (VmHWM: the flood is its high-water mark).
 Standard library only; needs the built binary (scripts/build).
 """
 import argparse
@@ -142,12 +143,16 @@ def idle(agent, seconds):
     c0, t0 = cpu(), time.time()
     time.sleep(seconds)
     c1, t1 = cpu(), time.time()
-    rss = 0
+    rss = status_kib(pid, "VmRSS")
+    print(f"idle over {seconds} s: RSS {rss / 1024:.1f} MiB, CPU {100.0 * (c1 - c0) / (t1 - t0):.3f}%")
+
+
+def status_kib(pid, field):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-    print(f"idle over {seconds} s: RSS {rss / 1024:.1f} MiB, CPU {100.0 * (c1 - c0) / (t1 - t0):.3f}%")
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
 
 
 def bulk(agent, count):
@@ -163,7 +168,8 @@ def bulk(agent, count):
                count)
     elapsed = time.time() - t0
     print(f"bulk: {count} small bundles renamed in at once, all decided in {elapsed:.1f} s "
-          f"({count / elapsed:.1f} bundles/s, 2 workers)")
+          f"({count / elapsed:.1f} bundles/s, 2 workers); peak RSS {status_kib(agent.proc.pid, 'VmHWM') / 1024:.1f} MiB, "
+          f"RSS after {status_kib(agent.proc.pid, 'VmRSS') / 1024:.1f} MiB")
 
 
 def main():

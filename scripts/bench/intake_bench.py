@@ -43,7 +43,9 @@ SMALL = {
 
 
 def sh(*argv):
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)}: exit {r.returncode}: {r.stderr.strip()}")
 
 
 def manifest(version, files):
@@ -97,7 +99,7 @@ class Fs:
         config = os.path.join(self.dir, "bg.toml")
         with open(config, "w") as f:
             f.write(f'intake = "copy"\nrequire_parity = false\nworkers = 2\n[paths]\nroot = "{self.root}"\n'
-                    f"[watch]\nsettle_ms = 50\n[serving]\nkeep_versions = 0\n")
+                    f"[watch]\nsettle_ms = 50\n[serving]\nkeep_versions = 1\n")
         self.log = open(os.path.join(self.dir, "agent.log"), "w")
         self.proc = subprocess.Popen([BIN, "run", "--config", config], stderr=self.log)
         self.offset = 0
@@ -192,7 +194,7 @@ def main():
     work = tempfile.mkdtemp(prefix="bundlegate-intake-bench-")
     fss = []
     try:
-        image = 3 * max(sizes) + (1 << 30)
+        image = 4 * sum(sizes) + (2 << 30)  # sparse: sources, serving, a staged bundle, a copy
         fss = [Fs(work, "xfs-reflink", image), Fs(work, "ext4", image)]
         for size in sizes:
             data = os.path.join(work, f"data-{size}.bin")

@@ -2,10 +2,22 @@
 // config says, to exercise the SDK's exception barrier and stdout guard in a real process.
 //   {"chatter": true}   print to stdout (std::cout, printf, write(1)) before answering
 //   {"throw": "std"}    throw a std::runtime_error;  {"throw": "int"}: throw an int
-//   otherwise           pass, echoing bundle_dir in details
+//   {"crash": true}     die by SIGSEGV;  {"hang": true}: sleep forever, with a grandchild whose
+//                       pid goes to config "pidfile" (for --serve's timeout)
+//   {"remember": true}  set a process global; details.seen says whether it was already set
+//   {"find_reversed": S} search this process's readable memory for S reversed (compared on the
+//                       fly, so the needle itself never exists here); details.found
+//   otherwise           pass, echoing bundle_dir (and "secret", if given) in details, with the
+//                       process's pid and parent's pid
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 #include <iostream>
 #include <stdexcept>
 
@@ -13,7 +25,66 @@
 
 namespace {
 
+bool g_remembered = false;
+
+// Whether `reversed`, read backwards, occurs in any readable mapping of this process.
+bool FindReversed(const std::string& reversed) {
+  if (reversed.empty()) return false;
+  std::ifstream maps("/proc/self/maps");
+  const int mem = ::open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+  if (mem < 0) return false;
+  std::string line;
+  std::vector<char> buf;
+  const std::size_t n = reversed.size();
+  while (std::getline(maps, line)) {
+    std::istringstream in(line);
+    std::string range, perms;
+    in >> range >> perms;
+    if (perms.empty() || perms[0] != 'r' || line.find("[vvar") != std::string::npos ||
+        line.find("[vsyscall]") != std::string::npos) {
+      continue;
+    }
+    const auto dash = range.find('-');
+    const unsigned long begin = std::stoul(range.substr(0, dash), nullptr, 16);
+    const unsigned long end = std::stoul(range.substr(dash + 1), nullptr, 16);
+    buf.resize(end - begin);
+    const ssize_t got = ::pread(mem, buf.data(), buf.size(), static_cast<off_t>(begin));
+    if (got <= 0) continue;
+    for (std::size_t i = 0; i + n <= static_cast<std::size_t>(got); ++i) {
+      std::size_t k = 0;
+      while (k < n && buf[i + k] == reversed[n - 1 - k]) ++k;
+      if (k == n) {
+        ::close(mem);
+        return true;
+      }
+    }
+  }
+  ::close(mem);
+  return false;
+}
+
 bg::sdk::PluginResult Check(const bg::sdk::Request& request) {
+  if (request.config.value("crash", false)) ::raise(SIGSEGV);
+  if (request.config.value("hang", false)) {
+    const pid_t grandchild = ::fork();
+    if (grandchild == 0) {
+      while (true) ::pause();
+    }
+    std::ofstream(request.config.value("pidfile", "/dev/null")) << grandchild << "\n";
+    while (true) ::pause();
+  }
+  if (request.config.value("remember", false)) {
+    const bool seen = g_remembered;
+    g_remembered = true;
+    auto r = bg::sdk::PluginResult::Pass("remembered");
+    r.details["seen"] = seen;
+    return r;
+  }
+  if (request.config.contains("find_reversed")) {
+    auto r = bg::sdk::PluginResult::Pass("searched");
+    r.details["found"] = FindReversed(request.config.value("find_reversed", ""));
+    return r;
+  }
   if (request.config.value("chatter", false)) {
     std::cout << "chatter from std::cout" << std::endl;
     std::printf("chatter from printf\n");
@@ -25,6 +96,9 @@ bg::sdk::PluginResult Check(const bg::sdk::Request& request) {
   if (what == "int") throw 42;
   auto result = bg::sdk::PluginResult::Pass("ok");
   result.details["bundle_dir"] = request.bundle_dir;
+  if (request.config.contains("secret")) result.details["secret"] = request.config["secret"];
+  result.details["pid"] = ::getpid();
+  result.details["ppid"] = ::getppid();
   result.metrics["answer"] = 42;
   return result;
 }
