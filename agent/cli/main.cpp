@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
       RollbackCommand(),
       StatusCommand(),
       PluginsCommand(),
+      SignatureCommand(),
       VersionCommand(),
   };
 
