@@ -56,14 +56,11 @@ std::vector<ResourceFinding> CompareResources(const ModelSigningStatement& state
                                     ", signed " + r->digest});
     }
   }
-  for (const auto& [path, f] : on_disk) {
+  for (const auto& entry : on_disk) {
+    const std::string& path = entry.first;
     if (signed_files.count(path) || Exempt(path, statement, policy)) continue;
-    const bool signer_ignored = [&] {
-      for (const auto& p : statement.ignore_paths) {
-        if (PathIsUnder(path, p)) return true;
-      }
-      return false;
-    }();
+    bool signer_ignored = false;
+    for (const auto& p : statement.ignore_paths) signer_ignored = signer_ignored || PathIsUnder(path, p);
     unsigned_files.push_back(
         {path, signer_ignored ? "not signed: the signer's ignore_paths leave it out, and the "
                                 "config's ignore_paths do not allow it"
