@@ -32,5 +32,6 @@ Command StatusCommand();
 Command RollbackCommand();
 Command PluginsCommand();
 Command SignatureCommand();
+Command ReloadCommand();
 
 }  // namespace bg::cli
