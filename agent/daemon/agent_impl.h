@@ -33,6 +33,7 @@
 #include "agent/http/http_server.h"
 #include "agent/http/loop_heartbeat.h"
 #include "agent/intake/work_area.h"
+#include "agent/plugin/describe_cache.h"
 #include "agent/serving/decision_executor.h"
 #include "agent/serving/serving_lock.h"
 #include "agent/watch/inbox_watcher.h"
@@ -100,6 +101,9 @@ struct Agent::Impl {
   Env& env_;
   RootFacts facts_;
   std::shared_ptr<const CheckPipeline> pipeline_;
+  // Plugins' --describe answers, kept for the agent's life and in <root>/cache: a reload
+  // re-describes only the plugins whose files changed.
+  std::shared_ptr<DescribeCache> describes_;
 
   // --- machinery
   boost::asio::io_context loop_;

@@ -107,7 +107,9 @@ Status Agent::Impl::Start() {
       ::pwrite(agent_lock_->fd(), pid.data(), pid.size(), 0) < 0) {
     spdlog::warn("cannot write the pid into {}", lock_path);
   }
-  BG_ASSIGN_OR_RETURN(pipeline_, BuildPipeline(config_));
+  describes_ =
+      std::make_shared<DescribeCache>(DescribeCacheFile(/*agent=*/true, config_.paths.root));
+  BG_ASSIGN_OR_RETURN(pipeline_, BuildPipeline(config_, BuildOptions{describes_, false}));
   BG_ASSIGN_OR_RETURN(audit_, AuditLog::Open(config_.paths.audit_log, env_));
 
   check_pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers));
@@ -251,7 +253,9 @@ void Agent::Impl::Reload() {
     auto loaded = LoadConfigFile(path);
     std::string what;
     Result<std::shared_ptr<const CheckPipeline>> pipeline = Status::Error("not built");
-    if (loaded.ok() && SameStaticSettings(running, *loaded, &what)) pipeline = BuildPipeline(*loaded);
+    if (loaded.ok() && SameStaticSettings(running, *loaded, &what)) {
+      pipeline = BuildPipeline(*loaded, BuildOptions{describes_, false});
+    }
     boost::asio::post(loop_, [this, refuse, loaded = std::move(loaded), what,
                               pipeline = std::move(pipeline)]() mutable {
       reloading_ = false;
