@@ -115,14 +115,18 @@ Result<ClonedFile> ReadWrite(int src, int dst, const std::string& rel, const Clo
     }
     if (n == 0) break;
     hash.Update(buf, static_cast<std::size_t>(n));
-    for (std::size_t done = 0; done < static_cast<std::size_t>(n);) {
-      const ssize_t w = ::pwrite(dst, buf + done, static_cast<std::size_t>(n) - done,
-                                 static_cast<off_t>(off + done));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoStatus("write", rel);
+    if (o.write_all) {
+      BG_RETURN_IF_ERROR(o.write_all(dst, std::string_view(buf, static_cast<std::size_t>(n))));
+    } else {
+      for (std::size_t done = 0; done < static_cast<std::size_t>(n);) {
+        const ssize_t w = ::pwrite(dst, buf + done, static_cast<std::size_t>(n) - done,
+                                   static_cast<off_t>(off + done));
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          return ErrnoStatus("write", rel);
+        }
+        done += static_cast<std::size_t>(w);
       }
-      done += static_cast<std::size_t>(w);
     }
     off += static_cast<std::uint64_t>(n);
   }

@@ -30,6 +30,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -56,6 +57,10 @@ struct CloneOptions {
   // Read/write only: reserve `size_hint` bytes first (a full disk shows before the copy).
   std::uint64_t size_hint = 0;
   const std::atomic<bool>* cancelled = nullptr;
+  // Read/write only: writes `data` at the end of what was written so far (the copy is written
+  // in order from offset 0). Unset: pwrite(2). Set it to route the writes through Env (fault
+  // injection, env.h).
+  std::function<Status(int fd, std::string_view data)> write_all;
 };
 
 // Copies `src` into `dst`; `rel` names the file in errors.

@@ -195,3 +195,28 @@ TEST_CASE("clone stops when cancelled") {
     CHECK(c.status().message().find("cancelled") != std::string::npos);
   }
 }
+
+TEST_CASE("clone's read/write path writes through the given writer, and returns its failure") {
+  TempDir dir;
+  const std::string data = RandomBytes((300 << 10) + 7, 6);
+  WriteFile(dir / "src", data);
+  std::string written;
+  CloneOptions o;
+  o.best = CopyMethod::kReadWrite;
+  o.write_all = [&](int fd, std::string_view bytes) {
+    written.append(bytes);
+    return ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size())
+               ? Status::Ok()
+               : Status::Error("short write");
+  };
+  auto c = Clone(dir / "src", dir / "dst", o);
+  REQUIRE(c.ok());
+  CHECK(written == data);
+  CHECK(ReadFile(dir / "dst") == data);
+  CHECK(c->sha256 == Sha256Hex(data));
+
+  o.write_all = [](int, std::string_view) { return Status::Error("injected: write failed"); };
+  auto failed = Clone(dir / "src", dir / "dst2", o);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.status().message() == "injected: write failed");
+}
