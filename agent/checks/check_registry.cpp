@@ -32,8 +32,10 @@ Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config) {
   ctx.plugin_dirs = config.plugin_dirs.empty() ? DefaultPluginDirs() : config.plugin_dirs;
   auto resolved = std::make_shared<std::optional<std::string>>();
   ctx.torch_version = [resolved, configured = config.runtime.torch_version,
-                       dirs = ctx.plugin_dirs] {
-    if (!*resolved) *resolved = ResolveTorchVersion(configured, dirs, BUNDLEGATE_BUILD_TORCH_VERSION);
+                       dirs = ctx.plugin_dirs, sandbox = PluginSandboxFor(config)] {
+    if (!*resolved) {
+      *resolved = ResolveTorchVersion(configured, dirs, BUNDLEGATE_BUILD_TORCH_VERSION, sandbox);
+    }
     return **resolved;
   };
   for (const auto& spec : config.checks) {

@@ -16,14 +16,18 @@
 namespace bg {
 namespace {
 
-const std::set<std::string, std::less<>> kRunnerOptions = {"kind", "timeout_s", "memory_mb",
-                                                           "cpu_s", "max_output_kb"};
+const std::set<std::string, std::less<>> kRunnerOptions = {
+    "kind", "timeout_s", "memory_mb", "cpu_s", "max_output_kb", "tmpfs_mb", "pids_max",
+    "require_isolation"};
 
 // The isolation a kernel refuses is the same for every run: say it once per process.
-void LogIsolationOnce(const IsolationReport& isolation) {
-  if (isolation.notes.empty()) return;
+void LogIsolationOnce(const IsolationReport& isolation, const PluginSandbox& sandbox) {
+  if (isolation.notes.empty() && sandbox.config.notes.empty()) return;
   static std::once_flag once;
-  std::call_once(once, [&isolation] {
+  std::call_once(once, [&isolation, &sandbox] {
+    for (const auto& note : sandbox.config.notes) {
+      std::fprintf(stderr, "bundlegate: note: %s\n", note.c_str());
+    }
     for (const auto& note : isolation.notes) {
       std::fprintf(stderr, "bundlegate: note: plugins run with reduced isolation: %s\n",
                    note.c_str());
@@ -39,10 +43,11 @@ std::string AbsolutePath(const std::string& path) {
 
 class PluginCheck final : public Check {
  public:
-  PluginCheck(std::string kind, PluginLimits limits, Json config, PluginDescription description,
-              std::string path)
-      : kind_(std::move(kind)), limits_(limits), config_(std::move(config)),
-        description_(std::move(description)), identity_{std::move(path), description_.version} {}
+  PluginCheck(std::string kind, PluginLimits limits, PluginSandbox sandbox, Json config,
+              PluginDescription description, std::string path)
+      : kind_(std::move(kind)), limits_(limits), sandbox_(std::move(sandbox)),
+        config_(std::move(config)), description_(std::move(description)),
+        identity_{std::move(path), description_.version} {}
 
   std::string_view kind() const override { return kind_; }
 
@@ -63,13 +68,14 @@ class PluginCheck final : public Check {
     }
     std::vector<std::string> notes;
     const PluginLimits limits = LimitsFor(*ctx.manifest, notes);
-    ChildRun run = PluginChildRun(identity_.path, {}, limits, AbsolutePath(ctx.dir->path()));
+    ChildRun run =
+        PluginChildRun(identity_.path, {}, limits, AbsolutePath(ctx.dir->path()), sandbox_);
     run.stdin_data = Request(ctx);
     run.cancelled = ctx.cancelled;
     RunChildAsync(*env.loop, std::move(run),
-                  [kind = kind_, identity = identity_, limits, notes = std::move(notes),
+                  [this, kind = kind_, identity = identity_, limits, notes = std::move(notes),
                    done = std::move(done)](ChildOutcome outcome) {
-                    LogIsolationOnce(outcome.isolation);
+                    LogIsolationOnce(outcome.isolation, sandbox_);
                     CheckResult r = InterpretPluginRun(kind, identity, outcome, limits);
                     for (const auto& note : notes) r.details["runner"]["notes"].push_back(note);
                     done(std::move(r));
@@ -107,6 +113,7 @@ class PluginCheck final : public Check {
 
   const std::string kind_;
   const PluginLimits limits_;
+  const PluginSandbox sandbox_;
   const Json config_;
   const PluginDescription description_;
   const PluginIdentity identity_;
@@ -126,7 +133,27 @@ PluginLimits ReadLimits(TableReader& options) {
   if (auto v = options.Int("max_output_kb", Presence::kOptional, 1, 1 << 20)) {
     limits.max_output_kb = static_cast<std::uint64_t>(*v);
   }
+  if (auto v = options.Int("tmpfs_mb", Presence::kOptional, 1, 1 << 20)) {
+    limits.tmpfs_mb = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = options.Int("pids_max", Presence::kOptional, 8, 1 << 22)) {
+    limits.pids_max = static_cast<std::uint64_t>(*v);
+  }
   return limits;
+}
+
+// require_isolation: names of layers, each of which sandbox.layers must attempt.
+sandbox::LayerSet ReadRequired(TableReader& options, const SandboxConfig& sandbox) {
+  auto required = ReadLayerNames(options, "require_isolation");
+  if (!required) return {};
+  for (const auto& name : required->Names()) {
+    sandbox::Layer layer;
+    sandbox::ParseLayerName(name, &layer);
+    if (!sandbox.layers.Has(layer)) {
+      options.Fail("require_isolation", "requires \"" + name + "\", which sandbox.layers leaves out");
+    }
+  }
+  return *required;
 }
 
 // Every key but the runner's own, as JSON; reading them marks them known.
@@ -144,18 +171,20 @@ Json PluginConfig(TableReader& options) {
 std::unique_ptr<Check> MakePluginCheck(const std::string& kind, TableReader& options,
                                        const CheckBuildContext& ctx) {
   auto path = FindPlugin(kind, ctx.plugin_dirs);
-  const PluginLimits limits = ReadLimits(options);
+  PluginSandbox sandbox = ctx.config ? PluginSandboxFor(*ctx.config) : DefaultPluginSandbox();
+  PluginLimits limits = ReadLimits(options);
+  limits.require_isolation = ReadRequired(options, sandbox.config);
   Json config = PluginConfig(options);
   if (!path.ok()) {
     options.Fail("kind", path.status().message());
     return nullptr;
   }
-  auto description = DescribePlugin(*path, kind, limits);
+  auto description = DescribePlugin(*path, kind, limits, sandbox);
   if (!description.ok()) {
     options.Fail("kind", description.status().message());
     return nullptr;
   }
-  return std::make_unique<PluginCheck>(kind, limits, std::move(config),
+  return std::make_unique<PluginCheck>(kind, limits, std::move(sandbox), std::move(config),
                                        std::move(description).value(), std::move(path).value());
 }
 

@@ -9,12 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "agent/plugin/plugin_launch.h"
+
 namespace bg {
 
 inline constexpr const char* kTorchScriptKind = "torchscript";
 
 std::string ResolveTorchVersion(const std::string& configured,
                                 const std::vector<std::string>& plugin_dirs,
-                                const std::string& build_time_version);
+                                const std::string& build_time_version,
+                                const PluginSandbox& sandbox = DefaultPluginSandbox());
 
 }  // namespace bg

@@ -71,8 +71,11 @@ class AgentRoot {
 
 class AgentProcess {
  public:
-  // Starts `bundlegate run --config <config>` with `env` added to the environment.
-  AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env = {});
+  // Starts `bundlegate run --config <config>` with `env` added to the environment, through
+  // `wrapper` when given (a command that execs its arguments in the same process, such as
+  // setpriv: pid() stays the agent's).
+  AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env = {},
+               std::vector<std::string> wrapper = {});
   ~AgentProcess();  // SIGKILLs a process still running
 
   pid_t pid() const { return pid_; }

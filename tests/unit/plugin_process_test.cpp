@@ -243,9 +243,9 @@ print(json.dumps({
   'no_new_privs': 'NoNewPrivs:\t1' in status,
   'cwd': os.getcwd()}))
 )");
-  run.spawn.sandbox.memory_bytes = 512ull << 20;
+  run.spawn.sandbox.address_space_bytes = 512ull << 20;
   run.spawn.sandbox.cpu_seconds = 30;
-  run.spawn.sandbox.max_open_files = 64;
+  run.spawn.sandbox.open_files = 64;
   const ChildOutcome o = RunChild(run);
   ::close(stray);
   ::unsetenv("BG_TEST_SECRET");
@@ -279,7 +279,7 @@ except OSError as e:
 )");
   const ChildOutcome o = RunChild(run);
   INFO(o.out << o.err_tail);
-  if (o.isolation.network) {
+  if (o.isolation.applied(sandbox::Layer::kNetwork)) {
     CHECK_THAT(o.out, Catch::StartsWith("refused"));
   } else {
     WARN("no network namespace here: " << o.isolation.notes.front());
@@ -287,22 +287,36 @@ except OSError as e:
   }
 }
 
-TEST_CASE("the read-only directory cannot be written where a mount namespace is permitted") {
+TEST_CASE("the whole sandbox: the bundle read-only at its path, its own tmp, the rest hidden") {
   TempDir tmp;
   WriteFile(tmp / "ro/data.txt", "original");
+  WriteFile(tmp / "elsewhere.txt", "not for plugins");
+  ::chmod(tmp.path().c_str(), 0755);
   ChildRun run = Bash(tmp, "echo changed > " + (tmp / "ro/data.txt") + " && echo wrote-file\n" +
-                               "touch new.txt && echo created-file\npwd");
-  run.spawn.sandbox.readonly_dir = tmp / "ro";
-  run.spawn.sandbox.cwd = tmp / "ro";
+                               "touch new.txt && echo created-file\npwd\ncat data.txt; echo\n" +
+                               "cat " + (tmp / "elsewhere.txt") + " || echo hidden\n" +
+                               "echo scratch > $TMPDIR/s && cat $TMPDIR/s");
+  sandbox::Spec& s = run.spawn.sandbox;
+  s = sandbox::Spec();
+  s.exec_paths = {"/usr", "/bin", "/lib", "/lib64", "/etc", tmp.path() + "/script-dir"};
+  s.data_paths = {tmp / "ro"};
+  s.uid = s.gid = 65534;
+  run.spawn.cwd = tmp / "ro";
+  // The script must be visible: move it into a directory of its own.
+  WriteFile(tmp / "script-dir/script.sh", ReadFile(run.spawn.argv[0]));
+  REQUIRE(::chmod((tmp / "script-dir/script.sh").c_str(), 0755) == 0);
+  run.spawn.argv = {tmp / "script-dir/script.sh"};
   const ChildOutcome o = RunChild(run);
-  INFO(o.out << o.err_tail);
-  CHECK_THAT(o.out, Catch::Contains(tmp / "ro"));
-  if (o.isolation.readonly_dir) {
-    CHECK(ReadFile(tmp / "ro/data.txt") == "original");
-    CHECK_THAT(o.err_tail, Catch::Contains("Read-only file system"));
-    CHECK_THAT(o.out, !Catch::Contains("wrote-file") && !Catch::Contains("created-file"));
-  } else {
-    WARN("no read-only mount here: " << o.isolation.notes.back());
+  INFO(o.out << o.err_tail << DumpJson(o.isolation.ToJson()));
+  REQUIRE(o.start_error.ok());
+  CHECK(o.exit_code == 0);
+  CHECK(o.out == tmp / "ro" + "\noriginal\nhidden\nscratch\n");
+  CHECK(ReadFile(tmp / "ro/data.txt") == "original");
+  CHECK(o.isolation.applied(sandbox::Layer::kMount));
+  const Json j = o.isolation.ToJson();
+  for (const char* layer : {"mount", "landlock", "pid", "seccomp", "user", "cgroup", "network",
+                            "rlimit"}) {
+    CHECK(j.contains(layer));
   }
   // The mount lived in the child's namespace only: here the directory is still writable.
   WriteFile(tmp / "ro/after.txt", "still writable");
