@@ -11,10 +11,12 @@
 // children, the process first moves itself into the leaf <parent>/agent.
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cerrno>
 #include <chrono>
 #include <fstream>
@@ -86,16 +88,31 @@ std::string OwnCgroup() {
   return "";
 }
 
-// Runs left by an earlier process of ours (killed before it could clean up).
+// Runs left by a process of ours that is gone (killed before it could clean up). A run is
+// named bundlegate-run-<pid>-<n> after the process that made it: another live agent's runs under
+// the same parent are left alone.
 void RemoveStaleRuns(const std::string& parent) {
   DIR* d = ::opendir(parent.c_str());
   if (d == nullptr) return;
+  const std::string prefix = kRunPrefix;
   while (const dirent* e = ::readdir(d)) {
-    if (std::string(e->d_name).rfind(kRunPrefix, 0) == 0) {
-      RemoveRunCgroup(parent + "/" + e->d_name);
-    }
+    const std::string name = e->d_name;
+    if (name.rfind(prefix, 0) != 0) continue;
+    const long owner = std::atol(name.c_str() + prefix.size());
+    if (owner > 0 && (::kill(static_cast<pid_t>(owner), 0) == 0 || errno == EPERM)) continue;
+    RemoveRunCgroup(parent + "/" + name);
   }
   ::closedir(d);
+}
+
+// Whether `dir` holds processes other than this one.
+bool SharedWithOthers(const std::string& dir) {
+  std::istringstream procs(ReadText(dir + "/cgroup.procs"));
+  long pid = 0;
+  while (procs >> pid) {
+    if (pid != ::getpid()) return true;
+  }
+  return false;
 }
 
 std::string SetUpAuto(std::string* why) {
@@ -122,16 +139,23 @@ std::string SetUpAuto(std::string* why) {
     return "";
   }
   if (!HasControllers(ReadText(dir + "/cgroup.subtree_control"))) {
-    // No internal processes: move out of the parent before enabling controllers below it.
-    const std::string leaf = dir + "/agent";
     int err = 0;
-    if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) {
-      *why = "cannot make " + leaf + ": " + ErrnoName(errno);
-      return "";
-    }
-    if (!WriteText(leaf + "/cgroup.procs", std::to_string(::getpid()), &err)) {
-      *why = "cannot move this process into " + leaf + ": " + ErrnoName(err);
-      return "";
+    if (own != "/") {  // the root cgroup may hold processes and enable controllers at once
+      // No internal processes: move out of the parent before enabling controllers below it,
+      // but only where the cgroup is ours alone (a delegated service's), not a login session's.
+      if (SharedWithOthers(dir)) {
+        *why = dir + " holds other processes than this one: not a cgroup delegated to it";
+        return "";
+      }
+      const std::string leaf = dir + "/agent";
+      if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) {
+        *why = "cannot make " + leaf + ": " + ErrnoName(errno);
+        return "";
+      }
+      if (!WriteText(leaf + "/cgroup.procs", std::to_string(::getpid()), &err)) {
+        *why = "cannot move this process into " + leaf + ": " + ErrnoName(err);
+        return "";
+      }
     }
     if (!WriteText(dir + "/cgroup.subtree_control", "+memory +pids", &err)) {
       *why = "cannot enable memory and pids in " + dir + "/cgroup.subtree_control: " +

@@ -451,3 +451,42 @@ TEST_CASE("sandbox: as an unprivileged caller, through a user namespace or Landl
   // Confined by the mount view, or by Landlock alone where user namespaces are refused.
   CHECK_THAT(text, Catch::Contains("mount 1") || Catch::Contains("landlock 1"));
 }
+
+TEST_CASE("sandbox: the run's own cgroup where one is delegated, and why not where none is") {
+  std::string why;
+  CHECK(DelegatedCgroup("off", &why).empty());
+  CHECK(why == "turned off");
+  const std::string parent = DelegatedCgroup("auto", &why);
+  Spec spec = FullSpec();
+  spec.cgroup_parent = parent;
+  spec.cgroup_unavailable = why;
+  spec.memory_bytes = 256ull << 20;
+  spec.processes = 64;
+  const Run r = RunSandboxed(spec, [] {
+    std::ifstream in("/proc/self/cgroup");
+    std::string line, path;
+    while (std::getline(in, line)) {
+      if (line.rfind("0::", 0) == 0) path = line.substr(3);
+    }
+    std::printf("%s\n", path.c_str());
+    return 0;
+  });
+  INFO(r.Explain());
+  REQUIRE(r.exited(0));
+  if (parent.empty()) {
+    WARN("no delegated cgroup here: " << why);
+    CHECK_FALSE(why.empty());
+    CHECK(r.state(Layer::kCgroup) == LayerState::kNotApplied);
+    for (const auto& l : r.layers) {
+      if (l.layer == Layer::kCgroup) CHECK(l.why == why);
+    }
+    return;
+  }
+  CHECK(Applied(r, Layer::kCgroup));
+  CHECK_THAT(r.out, Catch::Contains("bundlegate-run-" + std::to_string(::getpid()) + "-"));
+  // The run's cgroup went with the sandbox.
+  for (const auto& e : std::filesystem::directory_iterator(parent)) {
+    CHECK(e.path().filename().string().rfind("bundlegate-run-" + std::to_string(::getpid()), 0) ==
+          std::string::npos);
+  }
+}
