@@ -55,6 +55,8 @@ Command line:
   --inputs FILE           the cases: a torch.save'd dict {case: tensor or tuple/list of
                           tensors}, or a .safetensors file with tensors named <case>.<i>
   --trace                 trace instead of script
+  --record-device DEV     record the expected outputs on "cpu" (default) or "cuda": where the
+                          serving runtime runs the model, so that parity compares like with like
   --name, --version       the bundle's name and version (SPEC.md rules)
   --lockfile FILE         the dependency lockfile, copied into the bundle under its base name
   --preprocessing-spec FILE, --preprocessing-version VERSION
@@ -563,7 +565,7 @@ def pack(model, inputs, out_dir, *, name, version, lockfile, preprocessing_spec,
          repo_dir=None, commit=None, dirty=None, branch=None, repo_url=None, lockfile_path=None,
          preprocessing_path=None, trace=False, set_module_attribute=True, signature=True,
          inference=None, tolerance=None, extra_files=None, created=None, metadata=None,
-         check_eager=True, keep_training_mode=False):
+         check_eager=True, keep_training_mode=False, record_device=None):
     """Writes a bundle to out_dir and returns its Path. Raises PackError (nothing is left at
     out_dir) when it cannot. See the module docstring for the arguments' meaning."""
     if not NAME_RE.match(str(name)):
@@ -586,9 +588,20 @@ def pack(model, inputs, out_dir, *, name, version, lockfile, preprocessing_spec,
         "lockfile_path": lockfile_path, "preprocessing_path": preprocessing_path})
     module, eager = to_torchscript(model, cases, trace, keep_training_mode,
                                    preprocessing_version if set_module_attribute else None)
-    outputs = record_outputs(module, cases)
+    device = torch.device(record_device or "cpu")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise PackError("record_device is cuda, but this torch has no usable CUDA")
+    # The expected outputs are recorded where the serving runtime will run the model (or on the
+    # CPU); the saved model and the parity files are always written from the host.
+    on_device = {c: tuple(t.to(device) for t in args) for c, args in cases.items()}
+    module.to(device)
+    outputs = record_outputs(module, on_device)
     if eager is not None and check_eager and not keep_training_mode:
-        check_against_eager(eager, outputs, cases)
+        eager.to(device)
+        check_against_eager(eager, outputs, on_device)
+        eager.to("cpu")
+    module.to("cpu")
+    outputs = {c: {k: t.to("cpu") for k, t in outs.items()} for c, outs in outputs.items()}
     lock_name, spec_name = Path(lockfile).name, Path(preprocessing_spec).name
     files = {lock_name: lockfile, spec_name: preprocessing_spec}
     if lock_name == spec_name:
@@ -676,6 +689,7 @@ def _parser():
     p.add_argument("--weights")
     p.add_argument("--inputs", required=True)
     p.add_argument("--trace", action="store_true")
+    p.add_argument("--record-device", choices=["cpu", "cuda"])
     p.add_argument("--name", required=True)
     p.add_argument("--version", required=True)
     p.add_argument("--lockfile", required=True)
@@ -719,7 +733,7 @@ def main(argv=None):
                     lockfile_path=args.lockfile_path, preprocessing_path=args.preprocessing_path,
                     trace=args.trace, set_module_attribute=not args.no_module_attribute,
                     signature=not args.no_signature, inference=inference or None,
-                    tolerance=tolerance, created=args.created,
+                    tolerance=tolerance, created=args.created, record_device=args.record_device,
                     extra_files=dict(_key_value(f, "--file") for f in args.file))
     except (PackError, ValueError, OSError) as e:
         print(f"bundlegate_pack: {e}", file=sys.stderr)

@@ -31,5 +31,6 @@ Command RunCommand();
 Command StatusCommand();
 Command RollbackCommand();
 Command PluginsCommand();
+Command ReloadCommand();
 
 }  // namespace bg::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
       RunCommand(),
       CheckCommand(),
       ConfigCommand(),
+      ReloadCommand(),
       AuditCommand(),
       RollbackCommand(),
       StatusCommand(),
