@@ -300,12 +300,17 @@ if not found:
     sys.exit("no isolation report in " + sys.argv[1])
 iso = found[0]
 print("    plugin isolation under the unit:", json.dumps(iso, sort_keys=True))
-missing = [k for k in ("network_namespace", "read_only_mount") if iso.get(k) is not True]
-off = [k for k, v in iso.items() if v is False and k not in missing]
+# Every layer of agent/sandbox/ but cgroup (which needs the unified hierarchy) must hold under
+# the unit: {"<layer>": {"applied": bool, "why": "..."}}.
+wanted = ("network", "mount", "pid", "user", "rlimit", "landlock", "seccomp")
+missing = [k for k in wanted if not iso.get(k, {}).get("applied")]
+off = [k + " (" + v.get("why", "") + ")" for k, v in iso.items()
+       if isinstance(v, dict) and not v.get("applied") and k not in missing]
 if off:
-    print("    note: layers not applied here:", ", ".join(off))
+    print("    note: layers not applied here:", "; ".join(off))
 if missing:
-    sys.exit("not applied: " + ", ".join(missing))
+    sys.exit("not applied: " + "; ".join(k + " (" + iso.get(k, {}).get("why", "?") + ")"
+                                        for k in missing))
 EOF
 
 # ---- journald's structured fields (the ops branch adds them; asserted once they exist). ----
