@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
       RollbackCommand(),
       StatusCommand(),
       PluginsCommand(),
+      SignatureCommand(),
       VersionCommand(),
   };
 

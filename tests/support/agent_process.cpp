@@ -123,8 +123,7 @@ AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::str
   std::string config = root.config();
   std::vector<char*> argv;
   for (auto& w : wrapper) argv.push_back(w.data());
-  for (char* a : {bin.data(), const_cast<char*>("run"), const_cast<char*>("--config"),
-                  config.data()}) {
+  for (char* a : {bin.data(), const_cast<char*>("run"), const_cast<char*>("--config"), config.data()}) {
     argv.push_back(a);
   }
   argv.push_back(nullptr);

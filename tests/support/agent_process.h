@@ -71,9 +71,9 @@ class AgentRoot {
 
 class AgentProcess {
  public:
-  // Starts `bundlegate run --config <config>` with `env` added to the environment, through
-  // `wrapper` when given (a command that execs its arguments in the same process, such as
-  // setpriv: pid() stays the agent's).
+  // Starts `bundlegate run --config <config>` with `env` added to the environment; with a
+  // `wrapper` (an absolute program and its arguments) runs `wrapper... bundlegate run ...`, for
+  // wrappers that exec the agent in the end (so that pid() is the agent's).
   AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env = {},
                std::vector<std::string> wrapper = {});
   ~AgentProcess();  // SIGKILLs a process still running
