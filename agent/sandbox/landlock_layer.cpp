@@ -11,7 +11,11 @@
 //   ABI 6+  scoped: no signal to, and no abstract unix socket of, any process outside the
 //           sandbox (the agent included) even where there is no PID or network namespace.
 // Rules are opened (O_PATH) in the child, after the mount view is in place; a path that is not
-// there is skipped. Landlock also forbids the sandboxed process any later mount(2).
+// there is skipped. An exec path holding a masked path (the agent's config under /etc) is granted
+// entry by entry, leaving out the masked one and symlinks (a symlink needs no rule: what it
+// points to is checked where it lies), down to the masked path's parent; the directories on the
+// way lose READ_DIR (they cannot be listed, only passed through). Landlock also forbids the sandboxed process any later mount(2).
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <sys/prctl.h>
@@ -20,6 +24,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "agent/sandbox/layer.h"
 
@@ -74,6 +79,44 @@ std::uint64_t HandledFs(int abi) {
   return fs;
 }
 
+bool HoldsMask(const Prepared& p, const std::string& path) {
+  for (const auto& m : p.view_masks) {
+    if (m.path != path && PathWithin(m.path, path)) return true;
+  }
+  return false;
+}
+
+bool IsMask(const Prepared& p, const std::string& path) {
+  for (const auto& m : p.view_masks) {
+    if (m.path == path) return true;
+  }
+  return false;
+}
+
+// `dir` with `access`, but around the masks beneath it.
+template <typename Add>
+void GrantAround(const Prepared& p, const std::string& dir, std::uint64_t access, const Add& add,
+                 int depth) {
+  if (!HoldsMask(p, dir)) {
+    add(dir, access);
+    return;
+  }
+  DIR* d = depth < 64 ? ::opendir(dir.c_str()) : nullptr;
+  if (d == nullptr) return;
+  while (const dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    const std::string path = (dir == "/" ? "" : dir) + "/" + e->d_name;
+    struct stat st {};
+    if (IsMask(p, path) || ::lstat(path.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) continue;
+    if (S_ISDIR(st.st_mode)) {
+      GrantAround(p, path, access, add, depth + 1);
+    } else {
+      add(path, access);
+    }
+  }
+  ::closedir(d);
+}
+
 void Prepare(Prepared& p) {
   int err = 0;
   p.landlock_abi = LandlockAbi(&err);
@@ -87,7 +130,7 @@ void Prepare(Prepared& p) {
     p.landlock_in_view.push_back({path, access});
     p.landlock_on_host.push_back({path, access});
   };
-  for (const auto& v : p.view) both(v.path, v.data ? kRead : kExec);
+  for (const auto& v : p.view) GrantAround(p, v.path, v.data ? kRead : kExec, both, 0);
   for (const auto& dev : p.view_devices) both(dev, kDevice);
   both("/proc", kRead);
   p.landlock_in_view.push_back({"/dev", LANDLOCK_ACCESS_FS_READ_DIR});

@@ -73,6 +73,11 @@ struct Prepared {
   std::vector<ViewPath> view;
   std::vector<std::pair<std::string, std::string>> view_links;  // path, the link's text
   std::vector<std::string> view_devices;
+  struct Mask {
+    std::string path;  // real path, strictly inside a view path
+    bool dir = false;
+  };
+  std::vector<Mask> view_masks;
 
   // mount layer
   std::string run_dir;               // per run: the new root's mount point, or TMPDIR without one

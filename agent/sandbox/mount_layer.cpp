@@ -4,7 +4,9 @@
 // a private size-limited tmpfs at /tmp and /dev/shm (the only writable place, noexec). Nothing
 // else of the host is there: not the agent's root, not /home, /run, /var or the host's /tmp. The
 // directories made on the way to a bound path (/srv/bundlegate/work/<id> above the bundle) are
-// mode 0111 on a read-only root: they can be passed through but not listed.
+// mode 0111 on a read-only root: they can be passed through but not listed. A masked path (the
+// agent's config directory inside /etc) is covered, once its exec path is bound, by an empty
+// read-only tmpfs (a masked file by /dev/null on a nodev mount: opening it fails).
 //
 // Phase 1 unshares the namespace (and makes every mount private, so nothing propagates to the
 // agent); phase 2, inside the PID namespace (a proc mount shows the namespace of its mounter),
@@ -102,7 +104,8 @@ void Prepare(Prepared& p) {
   b.Op(MountOp::kSymlink, "/proc/self/fd/1", "/dev/stdout");
   b.Op(MountOp::kSymlink, "/proc/self/fd/2", "/dev/stderr");
   b.Dir("/proc");
-  b.Op(MountOp::kProc, "proc", "/proc", "", kReadOnly | MOUNT_ATTR_NOEXEC);
+  b.Op(MountOp::kProc, "proc", "/proc", "",
+       (p.spec.proc_writable ? MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV : kReadOnly) | MOUNT_ATTR_NOEXEC);
   const std::string tmp_options = "size=" + std::to_string(p.spec.tmp_bytes) + ",mode=1777";
   b.Tmpfs("/tmp", tmp_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   b.Dir("/dev/shm");
@@ -115,6 +118,14 @@ void Prepare(Prepared& p) {
   for (const auto& [path, text] : p.view_links) {
     b.Parent(path);
     b.Op(MountOp::kSymlink, text, path);
+  }
+  constexpr std::uint64_t kSealed = kReadOnly | MOUNT_ATTR_NOEXEC;
+  for (const auto& mask : p.view_masks) {
+    if (mask.dir) {
+      b.Op(MountOp::kTmpfs, "tmpfs", mask.path, "size=4k,nr_inodes=2,mode=0111", kSealed);
+    } else {
+      b.Op(MountOp::kBindFile, "/dev/null", mask.path, "", kSealed);
+    }
   }
 }
 
@@ -129,7 +140,10 @@ bool SetAttr(const char* path, std::uint64_t attr, bool recursive) {
 }
 
 bool MountProc(const MountOp& op, Report& r) {
-  const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  // Read-only from the start where it is to be: a proc mount may not be less restricted than
+  // the one this namespace already shows.
+  const unsigned long flags =
+      MS_NOSUID | MS_NODEV | MS_NOEXEC | ((op.attr & MOUNT_ATTR_RDONLY) ? MS_RDONLY : 0);
   if (::mount("proc", op.target.c_str(), "proc", flags, "hidepid=invisible") != 0 &&
       ::mount("proc", op.target.c_str(), "proc", flags, nullptr) != 0) {
     // Not fully visible to this user namespace: the host's, read-only.
@@ -149,6 +163,7 @@ bool Run(const MountOp& op, Report& r) {
       if (op.attr & MOUNT_ATTR_NOSUID) flags |= MS_NOSUID;
       if (op.attr & MOUNT_ATTR_NODEV) flags |= MS_NODEV;
       if (op.attr & MOUNT_ATTR_NOEXEC) flags |= MS_NOEXEC;
+      if (op.attr & MOUNT_ATTR_RDONLY) flags |= MS_RDONLY;
       return ::mount("tmpfs", target, "tmpfs", flags, op.data.c_str()) == 0;
     }
     case MountOp::kMkdir:
@@ -235,7 +250,7 @@ std::string OpText(const MountOp& op, const std::string& root) {
     case MountOp::kMkfile: return "making the mount point " + where;
     case MountOp::kSymlink: return "making the symlink " + where;
     case MountOp::kBindTree: return "binding " + op.source + " read-only at " + where;
-    case MountOp::kBindFile: return "binding the device " + op.source;
+    case MountOp::kBindFile: return "binding " + op.source + " at " + where;
     case MountOp::kProc: return "mounting /proc";
   }
   return "mounting";

@@ -155,6 +155,28 @@ std::vector<std::string> LayerSet::Names() const {
   return names;
 }
 
+Spec WarmWorkerSpec(const Spec& run, const std::string& readable_root) {
+  Spec s = run;
+  for (Layer l : {Layer::kSeccomp, Layer::kLandlock}) {
+    s.layers.Remove(l);
+    s.required.Remove(l);
+  }
+  s.data_paths = {readable_root};
+  s.proc_writable = true;
+  return s;
+}
+
+Spec RequestSpec(const Spec& run, const std::string& bundle_dir) {
+  Spec s = run;
+  s.data_paths = {bundle_dir};
+  s.proc_writable = false;
+  s.cgroup_parent.clear();
+  s.cgroup_unavailable = "inside a warm worker: the worker's own cgroup holds every request";
+  s.required.Remove(Layer::kCgroup);
+  s.run_dir_parent.clear();
+  return s;
+}
+
 PreparedSandbox::PreparedSandbox(std::unique_ptr<Prepared> p) : p_(std::move(p)) {}
 
 PreparedSandbox::~PreparedSandbox() {

@@ -50,16 +50,36 @@
 // the child is reaped, Describe(report) says per layer what was applied and why not; destroying
 // the PreparedSandbox removes the run's temporary directory and cgroup.
 //
-// Two callers (see issue 10's warm worker):
+// Two callers:
 //   (a) the agent's fork-exec path (agent/plugin/child_spawn.cpp): fork, stdio, Enter, execve.
-//   (b) a long-lived plugin worker that has loaded its runtime: for each bundle it forks, and the
-//       child calls Enter before it opens the bundle, then runs the check in-process and exits.
-//       The per-bundle isolation is then exactly a cold run's. The worker itself must be able to
-//       build sandboxes: started without the seccomp and landlock layers and with its caller's
-//       uid (it never touches a bundle), it must see the bundle paths it will be handed, and it
-//       is single-threaded when it forks (no intra-op threads started yet) so that Enter's
-//       fork-safety holds. The Spec is built by the agent and sent to the worker; the worker
-//       calls Prepare itself (the paths are the same in its mount namespace).
+//   (b) a warm worker (issue 10): a long-lived plugin process that has loaded its runtime once
+//       and serves several checks, each in a fresh child forked from it (a zygote):
+//         agent:  run = the per-run Spec, as for a cold run, without data paths;
+//                 spawn the worker under WarmWorkerSpec(run, <the work/ area>) (path (a));
+//         worker: per request naming a bundle under that area, single-threaded:
+//                   auto s = PreparedSandbox::Prepare(RequestSpec(run, bundle_dir), &error);
+//                   fork(); child: s->Enter(&report), then open the bundle, check, _exit;
+//                   parent: reads the child's report, enforces the request's timeout by
+//                   killing the child's process group, reaps it, destroys `s`.
+//       What the worker keeps: the network, mount (the whole work/ area read-only and noexec,
+//       nothing else of the agent's root; its /proc read-write, for its children's id maps), pid, user (no capabilities, no_new_privs, plugin_user
+//       where the agent is root), rlimit and cgroup layers of a cold run. What it lacks: seccomp
+//       and Landlock, because its children must still make namespaces and mounts; the worker is
+//       the plugin's own trusted code and must not touch a bundle itself (parsing or loading a
+//       model happens only in a request child). What a request child gets: every layer of a cold
+//       run, nested in the worker's (its own user, mount, PID and network namespaces, its bundle
+//       alone at its own path, its own tmpfs, seccomp, Landlock, its own rlimits), except the
+//       cgroup (the worker cannot create cgroups from inside its view: the worker's cgroup holds
+//       every request, so memory.max and pids.max bound all requests together) and except that
+//       a bundle the worker was handed before is not hidden from the worker itself. A request
+//       child sees no other bundle, cannot signal or ptrace the worker or a sibling (PID
+//       namespace, seccomp), and everything it starts dies with it. Every request child is
+//       in the worker's PID namespace, so it dies with the worker, and the worker with its runner.
+//       The worker must be single-threaded when it forks (no intra-op threads before the fork;
+//       a LibTorch loaded in the worker may start its pool only in the child), so that Enter's
+//       fork-safety holds, and it must close what a child must not keep (other requests' pipes)
+//       before Enter. Spec holds only strings and numbers: the agent sends `run` to the worker
+//       as it likes (the paths are the same in the worker's mount namespace).
 // From outside, ReadProcessIsolation(pid) (process_isolation.h) reads what /proc says of a
 // process (Seccomp, NoNewPrivs, CapEff/CapPrm/CapBnd, Uid, its namespaces against the caller's),
 // and FindSandboxPayload(a_pid) finds C under A, so that the agent can verify a worker's child.
@@ -133,7 +153,17 @@ struct Spec {
   std::vector<std::string> devices;       // extra device nodes, readable and writable (GPUs)
   std::vector<std::string> hidden_paths;  // must stay invisible: Prepare refuses a view that
                                           // would contain one (the agent's root, audit log...)
+  // Inside an exec path but never shown (the agent's config directory and keys under /etc):
+  // the mount layer covers each with an empty read-only directory (a file with an unopenable
+  // node), and Landlock grants the exec path entry by entry around it, so that a kernel
+  // without the mount layer hides it too. One that does not exist or lies outside the view is
+  // ignored; one that would hide a path of the view is refused by Prepare.
+  std::vector<std::string> masked_paths;
   std::uint64_t tmp_bytes = 64ull << 20;  // the private tmpfs
+  // The view's own /proc read-write (a warm worker's, whose request children write their user
+  // namespaces' id maps there); else read-only. Without capabilities nothing in /proc/sys or
+  // of another user is writable either way.
+  bool proc_writable = false;
   std::string run_dir_parent;             // where the per-run directory goes; "": $TMPDIR, /tmp
 
   // user: the identity to take where the caller is root (plugin_user); -1: none configured.
@@ -219,6 +249,14 @@ class PreparedSandbox {
   explicit PreparedSandbox(std::unique_ptr<internal::Prepared> p);
   std::unique_ptr<internal::Prepared> p_;
 };
+
+// A warm worker's own spec (see "Two callers" above): `run` without seccomp and Landlock (asked
+// for or required), showing `readable_root` (the agent's work/ area) read-only and noexec as its
+// only data path.
+Spec WarmWorkerSpec(const Spec& run, const std::string& readable_root);
+// The spec of one request child of a warm worker: `run` with `bundle_dir` (inside the worker's
+// readable root) as its only data path, and no cgroup of its own (the worker's holds it).
+Spec RequestSpec(const Spec& run, const std::string& bundle_dir);
 
 // The delegated cgroup v2 directory under which runs get their own cgroup, set up once per
 // process: `mode` "auto" (this process's own cgroup, when it is delegated to us: writable, with

@@ -6,7 +6,8 @@
 // usr/lib, /opt -> /srv/opt) is kept as a symlink in the view and resolution continues at its
 // target, so that the given path and the real one both work. Paths that do not exist are
 // skipped. A path inside another of the same kind is dropped (it is visible already); a data
-// path inside an exec path is kept (it is bound again, noexec).
+// path inside an exec path is kept (it is bound again, noexec). Masked paths (the agent's
+// config under /etc) are resolved to real paths and kept only where they lie inside the view.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,12 +113,31 @@ void AddDevice(Prepared& p, const std::string& path) {
   }
 }
 
+void AddMask(Prepared& p, const std::string& given) {
+  const std::string real = CanonicalPath(given);
+  struct stat st {};
+  if (real.empty() || ::stat(real.c_str(), &st) != 0) return;
+  bool inside = false;
+  for (const auto& v : p.view) {
+    if (PathWithin(v.path, real)) {  // the mask would cover (part of) what must be shown
+      p.spec_error = "the sandbox cannot hide " + given + ": it holds " + v.path +
+                     ", which plugins must see";
+      return;
+    }
+    inside = inside || PathWithin(real, v.path);
+  }
+  if (inside) p.view_masks.push_back({real, S_ISDIR(st.st_mode)});
+}
+
 }  // namespace
 
 void ResolveView(Prepared& p) {
   for (const auto& path : p.spec.exec_paths) AddPath(p, path, false, 0);
   for (const auto& path : p.spec.data_paths) AddPath(p, path, true, 0);
   Tidy(p);
+  for (const auto& path : p.spec.masked_paths) {
+    if (p.spec_error.empty()) AddMask(p, path);
+  }
   for (const char* dev : kStandardDevices) AddDevice(p, dev);
   for (const auto& dev : p.spec.devices) AddDevice(p, dev);
 }

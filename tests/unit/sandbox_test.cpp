@@ -241,6 +241,122 @@ TEST_CASE("sandbox: the view shows the exec and data paths only, the data read-o
   CHECK(ReadFile(tmp / "bundle/model.pt") == "weights");
 }
 
+// The agent's config directory inside /etc: hidden by both filesystem layers, each on its own.
+TEST_CASE("sandbox: a masked directory and file inside an exec path are not shown") {
+  TempDir tmp;
+  WriteFile(tmp / "etc/ld.conf", "shown");
+  WriteFile(tmp / "etc/sub/deep.conf", "shown too");
+  WriteFile(tmp / "etc/bundlegate/bundlegate.toml", "config");
+  WriteFile(tmp / "etc/bundlegate/keys/release.key", "hunter2");
+  WriteFile(tmp / "etc/other.key", "hunter3");
+  std::filesystem::create_symlink(tmp / "etc/bundlegate/bundlegate.toml", tmp / "etc/link.toml");
+  ::chmod(tmp.path().c_str(), 0755);
+  const std::string script =
+      "for f in ld.conf sub/deep.conf bundlegate/bundlegate.toml bundlegate/keys/release.key "
+      "other.key link.toml; do cat " + (tmp / "etc/") + "$f 2>/dev/null || echo \"no $f\"; "
+      "echo; done; ls " + (tmp / "etc/bundlegate") + " 2>/dev/null | wc -l";
+  const std::string expected = "shown\nshown too\nno bundlegate/bundlegate.toml\n\n"
+                               "no bundlegate/keys/release.key\n\nno other.key\n\n"
+                               "no link.toml\n\n0\n";
+  Spec spec = FullSpec();
+  spec.exec_paths.push_back(tmp / "etc");
+  spec.masked_paths = {tmp / "etc/bundlegate", tmp / "etc/other.key", tmp / "etc/absent"};
+  SECTION("all layers") {
+    const Run r = RunSandboxed(spec, {}, {"/bin/sh", "-c", script});
+    INFO(r.Explain());
+    REQUIRE(r.exited(0));
+    CHECK(r.out == expected);
+  }
+  SECTION("Landlock alone") {
+    if (LandlockAbi() <= 0) { WARN("skipped: no Landlock"); return; }
+    spec.layers = LayerSet::Of({Layer::kLandlock, Layer::kRlimit, Layer::kSeccomp});
+    const Run r = RunSandboxed(spec, {}, {"/bin/sh", "-c", script});
+    INFO(r.Explain());
+    REQUIRE(r.exited(0));
+    REQUIRE(Applied(r, Layer::kLandlock));
+    CHECK(r.out == expected);
+  }
+  SECTION("a mask may not hide what the view must show") {
+    spec.masked_paths = {tmp.path()};
+    std::string error;
+    CHECK_FALSE(PreparedSandbox::Prepare(spec, &error));
+    CHECK_THAT(error, Catch::Contains("cannot hide"));
+  }
+}
+
+// The warm worker's API (sandbox.h, "Two callers"): a worker under WarmWorkerSpec serves two
+// requests, each in a child forked from it that enters RequestSpec: nested namespaces, its own
+// bundle only, every layer of a cold run but the cgroup.
+TEST_CASE("sandbox: a warm worker's request children nest, each seeing its own bundle only") {
+  if (!UserNamespacesWork()) { WARN("skipped: " "no unprivileged user namespaces to nest"); return; };
+  TempDir tmp;
+  WriteFile(tmp / "work/b1/model.pt", "one");
+  WriteFile(tmp / "work/b2/model.pt", "two");
+  for (const char* d : {"", "/work", "/work/b1", "/work/b2"}) ::chmod((tmp.path() + d).c_str(), 0755);
+  const Spec run = FullSpec();
+  const Spec worker = WarmWorkerSpec(run, tmp / "work");
+  CHECK_FALSE(worker.layers.Has(Layer::kSeccomp));
+  CHECK_FALSE(worker.layers.Has(Layer::kLandlock));
+  const std::string work = tmp / "work";
+  const Run r = RunSandboxed(worker, [&work] {
+    for (const std::string b : {"b1", "b2"}) {
+      const std::string other = b == "b1" ? "b2" : "b1";
+      std::string error;
+      auto request = PreparedSandbox::Prepare(RequestSpec(FullSpec(), work + "/" + b), &error);
+      if (!request) {
+        std::printf("%s: prepare: %s\n", b.c_str(), error.c_str());
+        continue;
+      }
+      int rep[2];
+      if (::pipe2(rep, O_CLOEXEC) != 0) return 1;
+      std::fflush(stdout);
+      const pid_t child = ::fork();
+      if (child == 0) {
+        Report report;
+        const bool ok = request->Enter(&report);
+        ::write(rep[1], &report, sizeof report);
+        if (!ok) ::_exit(127);
+        auto read = [](const std::string& path) {
+          std::ifstream in(path);
+          std::string text;
+          return std::getline(in, text) ? text : std::string("hidden");
+        };
+        std::printf("%s: own=%s other=%s pid=%d\n", b.c_str(), read(work + "/" + b + "/model.pt").c_str(),
+                    read(work + "/" + other + "/model.pt").c_str(), static_cast<int>(::getpid()));
+        std::fflush(stdout);
+        ::_exit(0);
+      }
+      ::close(rep[1]);
+      Report report{};
+      const bool got = ::read(rep[0], &report, sizeof report) == sizeof report;
+      ::close(rep[0]);
+      int status = 0;
+      ::waitpid(child, &status, 0);
+      if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::printf("%s: status %d: %s\n", b.c_str(), status, request->DescribeFatal(report).c_str());
+      }
+      for (const auto& o : request->Describe(report)) {
+        if (o.state != LayerState::kApplied) std::printf("%s: %s not applied\n", b.c_str(), o.name.c_str());
+      }
+    }
+    return 0;
+  });
+  INFO(r.Explain());
+  REQUIRE(r.exited(0));
+  for (Layer l : {Layer::kMount, Layer::kPid, Layer::kNetwork, Layer::kUser, Layer::kRlimit}) {
+    CHECK(Applied(r, l));  // the worker's own
+  }
+  // In report order: mount, landlock, pid, seccomp, user, cgroup...
+  const std::string landlock = LandlockAbi() > 0 ? "" : ": landlock not applied\n";
+  CHECK_THAT(r.out, Catch::StartsWith("b1: own=one other=hidden pid=2\n" +
+                                      (landlock.empty() ? "" : "b1" + landlock) +
+                                      "b1: cgroup not applied\n"));
+  CHECK_THAT(r.out, Catch::Contains("b2: own=two other=hidden pid=2\n" +
+                                    (landlock.empty() ? "" : "b2" + landlock) +
+                                    "b2: cgroup not applied\n"));
+  CHECK_THAT(r.out, !Catch::Contains("status") && !Catch::Contains("prepare"));
+}
+
 TEST_CASE("sandbox: a view that would show a hidden path or the whole filesystem is refused") {
   TempDir tmp;
   WriteFile(tmp / "root/audit.jsonl", "");
