@@ -64,6 +64,20 @@ std::vector<std::string> ExpandDevices(const std::vector<std::string>& patterns)
   return out;
 }
 
+// What of the agent's config to mask: its directory (keys and trust files live beside it), or
+// the file alone where the directory is "/", a read path itself, or holds an exec path.
+std::string ConfigMask(const std::string& config_file, const std::vector<std::string>& exec_paths) {
+  const fs::path dir = fs::path(config_file).parent_path();
+  if (dir.empty() || dir == dir.root_path()) return config_file;
+  for (const auto& exec : exec_paths) {
+    const fs::path e = fs::path(exec).lexically_normal();
+    if (e == dir) return config_file;
+    const auto rel = e.lexically_relative(dir);
+    if (!rel.empty() && *rel.begin() != "..") return config_file;  // inside the directory
+  }
+  return dir.string();
+}
+
 }  // namespace
 
 PluginSandbox PluginSandboxFor(const Config& config) {
@@ -71,6 +85,10 @@ PluginSandbox PluginSandboxFor(const Config& config) {
   s.config = config.sandbox;
   const PathsConfig& p = config.paths;
   s.hidden_paths = {p.root, p.inbox, p.serving, p.quarantine, p.audit_log};
+  std::error_code ec;
+  if (!config.source.empty() && config.source[0] != '<' && fs::exists(config.source, ec)) {
+    s.config_file = fs::absolute(config.source, ec).lexically_normal().string();
+  }
   return s;
 }
 
@@ -107,6 +125,7 @@ ChildRun PluginChildRun(const std::string& path, const std::vector<std::string>&
   if (!bundle_dir.empty()) s.data_paths = {bundle_dir};
   s.devices = ExpandDevices(c.devices);
   s.hidden_paths = sandbox.hidden_paths;
+  if (!sandbox.config_file.empty()) s.masked_paths = {ConfigMask(sandbox.config_file, s.exec_paths)};
   s.tmp_bytes = limits.tmpfs_mb << 20;
   s.uid = c.plugin_uid;
   s.gid = c.plugin_gid;

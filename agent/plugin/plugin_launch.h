@@ -11,7 +11,9 @@
 // its target when it is a symlink), the directory of a script's interpreter, LD_LIBRARY_PATH's
 // directories, the bundle (read-only, at its own path), and its private tmp. The agent's root,
 // inbox, serving, quarantine and audit log are never in it (the config refuses a read path that
-// would contain them).
+// would contain them). Nor is the agent's config: its directory (/etc/bundlegate, with the
+// signing keys and allowed_signers beside it) is masked inside read_paths, or the file alone
+// where the directory is a read path itself or holds what plugins must see.
 //
 // Thread safety: plain functions and values.
 #pragma once
@@ -48,6 +50,7 @@ inline constexpr std::size_t kStderrTailBytes = 4096;
 struct PluginSandbox {
   SandboxConfig config;
   std::vector<std::string> hidden_paths;  // the agent's root, inbox, serving, quarantine, audit log
+  std::string config_file;                // the agent's config ("": none), masked in the view
 };
 
 // From the agent's config.

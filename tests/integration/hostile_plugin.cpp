@@ -7,8 +7,8 @@
 //             the timeout
 //   attacker  tries every attack below, each recorded in details.attempts.<name> as
 //             {"blocked": true|false, "detail": "..."}, and fails with reason unsafe-model
-// The attacker's targets (the agent's pid and paths, the test's TCP port, the victim's work
-// snapshot) are in targets.json inside its own bundle, written there by the test; config key
+// The attacker's targets (the agent's pid and paths, its config and a private key beside it, the
+// test's TCP port, the victim's work snapshot) are in targets.json inside its own bundle, written there by the test; config key
 // "skip" lists attacks to leave out.
 #include <dirent.h>
 #include <fcntl.h>
@@ -35,6 +35,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -190,6 +191,24 @@ void StartEscapee() {
   if (child > 0) ::waitpid(child, nullptr, 0);
 }
 
+// Opens /dev/null until refused; contained when refused at about the runner's open-files limit.
+Outcome TryExhaustFds(std::uint64_t limit) {
+  std::vector<int> fds;
+  int err = 0;
+  while (fds.size() < 100000) {
+    const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      err = errno;
+      break;
+    }
+    fds.push_back(fd);
+  }
+  for (int fd : fds) ::close(fd);
+  const std::string detail = "opened " + std::to_string(fds.size()) + " files" +
+                             (err ? ", then " + Err(err) : "");
+  return {err == EMFILE && fds.size() <= limit, detail};
+}
+
 // Forks up to 10,000 children that wait forever; contained when the forks stop well before.
 Outcome TryForkBomb() {
   int forked = 0, err = 0;
@@ -225,12 +244,14 @@ Json Attack(const Json& request) {
     const Outcome o = attempt();
     attempts[name] = {{"blocked", o.blocked}, {"detail", o.detail}};
   };
+  record("audit_read", [&] { return TryRead(audit); });
   record("audit_append", [&] { return TryOpen(audit, O_WRONLY | O_APPEND, "{\"forged\":1}\n"); });
   record("audit_rewrite", [&] { return TryOpen(audit, O_RDWR, "{\"seq\":1}"); });
   record("audit_truncate", [&] { return TryCall(::truncate(audit.c_str(), 0), "truncated it"); });
   record("audit_replace", [&] {
     return TryOpen(root + "/audit.jsonl.evil", O_WRONLY | O_CREAT);
   });
+  record("serving_read", [&] { return TryRead(serving); });
   record("serving_overwrite", [&] { return TryOpen(serving, O_WRONLY, "EVIL"); });
   record("serving_create", [&] {
     return TryOpen(serving.substr(0, serving.rfind('/')) + "/evil.pt", O_WRONLY | O_CREAT);
@@ -245,6 +266,8 @@ Json Attack(const Json& request) {
     return TryCall(::chmod((bundle + "/model.pt").c_str(), 0666), "made it writable");
   });
   record("shadow_read", [&] { return TryRead("/etc/shadow"); });
+  record("config_read", [&] { return TryRead(t["config"].get<std::string>()); });
+  record("key_read", [&] { return TryRead(t["key"].get<std::string>()); });
   record("write_outside_tmp", [&] { return TryWriteOutside(bundle, plugin_dir); });
   record("tcp_connect", [&] { return TryConnect(t["port"].get<int>()); });
   record("udp_socket", [&] { return TrySocket(AF_INET, SOCK_DGRAM); });
@@ -284,6 +307,7 @@ Json Attack(const Json& request) {
     return TryFillTmp(request["config"].value("expect_tmpfs_mb", 64));
   });
   record("map_64g", [&] { return TryMap64G(); });
+  record("fd_exhaust", [&] { return TryExhaustFds(1024); });
   if (!skip.count("setsid_grandchild")) {
     StartEscapee();
     attempts["setsid_grandchild"] = {{"blocked", true},

@@ -1,10 +1,11 @@
 // The real agent runs a hostile plugin (hostile_plugin.cpp) on real bundles: as root, as an
 // unprivileged user, and as an unprivileged user on a "kernel" without user namespaces
-// (bg_without_userns). Inside the sandbox the plugin attacks the audit log, serving/, another
-// bundle's work/ snapshot, its own bundle, /etc/shadow, a TCP listener of this test, the agent
-// (signals, ptrace, its memory), the kernel (namespaces, mount, bpf, io_uring, keyctl), the
-// process table (10,000 forks, a setsid grandchild that would outlive the run), its tmpfs and
-// the address space. Each attempt's outcome is in its result; this test asserts every one was
+// (bg_without_userns). Inside the sandbox the plugin attacks the audit log and serving/ (read
+// and write), another bundle's work/ snapshot, its own bundle, the agent's config and a private
+// key beside it, /etc/shadow, a TCP listener of this test, the agent (signals, ptrace, its
+// memory), the kernel (namespaces, mount, bpf, io_uring, keyctl), the process table (10,000
+// forks, a setsid grandchild that would outlive the run), its tmpfs, its open files and the
+// address space. Each attempt's outcome is in its result; this test asserts every one was
 // blocked or contained, and checks the same from outside: the audit log verifies and its first
 // line is unchanged, what is served is intact, the victim bundle is unchanged, the listener saw
 // no connection, no process of the plugin is left, and the agent is up and promotes the next
@@ -218,6 +219,10 @@ void RunHostile(const Mode& mode) {
   WriteHostileConfig(root, mode, "");
   const LoopbackListener listener;
   const Canary canary(root.tmp() / "canary");
+  // A private key beside the config, readable by the agent's uid only.
+  const std::string key = root.tmp() / "keys/release.key";
+  WriteFile(key, "-----BEGIN PRIVATE KEY-----\nnot for plugins\n");
+  ::chmod(key.c_str(), 0600);
   auto agent = StartAgent(root, mode);
 
   // Something served, for the attacker to overwrite.
@@ -246,6 +251,7 @@ void RunHostile(const Mode& mode) {
   BundleSpec attacker = Named("attacker");
   attacker.files["targets.json"] =
       json{{"agent_pid", agent->pid()},     {"audit_log", root.audit_log()},
+           {"config", root.config()},       {"key", key},
            {"root", root.root()},           {"serving_model", served},
            {"victim_dir", victim},          {"plugin_dir", HostileDir()},
            {"port", listener.port()}}.dump();
@@ -258,13 +264,14 @@ void RunHostile(const Mode& mode) {
   REQUIRE(check.is_object());
   const json& attempts = check["details"]["attempts"];
   for (const char* name :
-       {"audit_append", "audit_rewrite", "audit_truncate", "audit_replace", "serving_overwrite",
+       {"audit_read", "audit_append", "audit_rewrite", "audit_truncate", "audit_replace", "serving_read", "serving_overwrite",
         "serving_create", "victim_read", "victim_write", "work_list", "root_list",
-        "own_bundle_write", "own_bundle_create", "own_bundle_chmod", "shadow_read",
+        "own_bundle_write", "own_bundle_create", "own_bundle_chmod", "shadow_read", "config_read",
+        "key_read",
         "write_outside_tmp", "tcp_connect", "udp_socket", "ipv6_socket", "netlink_socket",
         "signal_agent", "signal_everyone", "ptrace_agent", "agent_memory", "agent_proc_mem",
         "agent_proc_cmdline", "new_user_namespace", "mount_tmpfs", "bpf", "io_uring", "keyctl",
-        "setuid_root", "fill_tmp", "map_64g", "setsid_grandchild", "fork_bomb"}) {
+        "setuid_root", "fill_tmp", "map_64g", "fd_exhaust", "setsid_grandchild", "fork_bomb"}) {
     if (std::find(mode.skip.begin(), mode.skip.end(), name) != mode.skip.end()) continue;
     INFO(name);
     REQUIRE(attempts.contains(name));

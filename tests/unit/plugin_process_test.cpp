@@ -23,6 +23,7 @@
 #include "tests/support/loopback_listener.h"
 #include "agent/core/json.h"
 #include "agent/plugin/child_process.h"
+#include "agent/plugin/plugin_launch.h"
 #include "tests/support/temp_dir.h"
 
 using namespace bg;
@@ -373,4 +374,28 @@ TEST_CASE("destroying the loop mid-run kills and reaps the child") {
   CHECK(IsGone(ReadPid(tmp / "pid")));
   CHECK(NoChildrenLeft());
   CHECK(OpenFdCount() == fds_before);
+}
+
+// The agent's config (and the keys beside it) never shows in a plugin's view: its directory is
+// masked inside the read paths, or the file alone where the directory holds what plugins need.
+TEST_CASE("a plugin's sandbox masks the agent's config directory, or the file alone") {
+  TempDir tmp;
+  WriteFile(tmp / "etc/bundlegate/bundlegate.toml", "workers = 2\n");
+  WriteFile(tmp / "etc/bundlegate/plugins/bundlegate-check-x", "#!/bin/sh\n");
+  Config config = DefaultConfig(tmp / "root");
+  config.source = tmp / "etc/bundlegate/bundlegate.toml";
+  const PluginSandbox sandbox = PluginSandboxFor(config);
+  CHECK(sandbox.config_file == config.source);
+  const ChildRun run = PluginChildRun("/usr/bin/true", {}, PluginLimits{}, "", sandbox);
+  CHECK(run.spawn.sandbox.masked_paths == std::vector<std::string>{tmp / "etc/bundlegate"});
+  // A plugin inside the config's directory: only the file is masked.
+  const ChildRun inside = PluginChildRun(tmp / "etc/bundlegate/plugins/bundlegate-check-x", {},
+                                         PluginLimits{}, "", sandbox);
+  CHECK(inside.spawn.sandbox.masked_paths == std::vector<std::string>{config.source});
+  // A config directly in a read path (/etc/bundlegate.toml): the file alone.
+  config.source = tmp / "etc/bundlegate.toml";
+  WriteFile(config.source, "");
+  config.sandbox.read_paths.push_back(tmp / "etc");
+  const ChildRun flat = PluginChildRun("/usr/bin/true", {}, PluginLimits{}, "", PluginSandboxFor(config));
+  CHECK(flat.spawn.sandbox.masked_paths == std::vector<std::string>{config.source});
 }
