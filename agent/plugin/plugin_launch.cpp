@@ -65,12 +65,15 @@ std::vector<std::string> ExpandDevices(const std::vector<std::string>& patterns)
 }
 
 // What of the agent's config to mask: its directory (keys and trust files live beside it), or
-// the file alone where the directory is "/", a read path itself, or holds an exec path.
-std::string ConfigMask(const std::string& config_file, const std::vector<std::string>& exec_paths) {
+// the file alone where the directory is "/", a read path itself, or holds a path the plugin
+// must see (its own directory, the bundle: a config beside the agent's root).
+std::string ConfigMask(const std::string& config_file, const sandbox::Spec& spec) {
   const fs::path dir = fs::path(config_file).parent_path();
   if (dir.empty() || dir == dir.root_path()) return config_file;
-  for (const auto& exec : exec_paths) {
-    const fs::path e = fs::path(exec).lexically_normal();
+  std::vector<std::string> shown = spec.exec_paths;
+  shown.insert(shown.end(), spec.data_paths.begin(), spec.data_paths.end());
+  for (const auto& path : shown) {
+    const fs::path e = fs::path(path).lexically_normal();
     if (e == dir) return config_file;
     const auto rel = e.lexically_relative(dir);
     if (!rel.empty() && *rel.begin() != "..") return config_file;  // inside the directory
@@ -125,7 +128,7 @@ ChildRun PluginChildRun(const std::string& path, const std::vector<std::string>&
   if (!bundle_dir.empty()) s.data_paths = {bundle_dir};
   s.devices = ExpandDevices(c.devices);
   s.hidden_paths = sandbox.hidden_paths;
-  if (!sandbox.config_file.empty()) s.masked_paths = {ConfigMask(sandbox.config_file, s.exec_paths)};
+  if (!sandbox.config_file.empty()) s.masked_paths = {ConfigMask(sandbox.config_file, s)};
   s.tmp_bytes = limits.tmpfs_mb << 20;
   s.uid = c.plugin_uid;
   s.gid = c.plugin_gid;

@@ -392,6 +392,10 @@ TEST_CASE("a plugin's sandbox masks the agent's config directory, or the file al
   const ChildRun inside = PluginChildRun(tmp / "etc/bundlegate/plugins/bundlegate-check-x", {},
                                          PluginLimits{}, "", sandbox);
   CHECK(inside.spawn.sandbox.masked_paths == std::vector<std::string>{config.source});
+  // A bundle below the config's directory (the agent's root beside its config): the file alone.
+  const ChildRun bundle = PluginChildRun("/usr/bin/true", {}, PluginLimits{},
+                                         tmp / "etc/bundlegate/root/work/b/bundle", sandbox);
+  CHECK(bundle.spawn.sandbox.masked_paths == std::vector<std::string>{config.source});
   // A config directly in a read path (/etc/bundlegate.toml): the file alone.
   config.source = tmp / "etc/bundlegate.toml";
   WriteFile(config.source, "");
