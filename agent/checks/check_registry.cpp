@@ -51,10 +51,12 @@ Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config,
   ctx.lazy_describe = build.lazy_describe;
   auto resolved = std::make_shared<TorchVersionOnce>();
   ctx.torch_version = [resolved, configured = config.runtime.torch_version,
-                       dirs = ctx.plugin_dirs, describes = ctx.describes] {
+                       dirs = ctx.plugin_dirs, describes = ctx.describes,
+                       sandbox = PluginSandboxFor(config)] {
     std::call_once(resolved->once, [&] {
       resolved->value =
-          ResolveTorchVersion(configured, dirs, BUNDLEGATE_BUILD_TORCH_VERSION, *describes);
+          ResolveTorchVersion(configured, dirs, BUNDLEGATE_BUILD_TORCH_VERSION, *describes,
+                              sandbox);
     });
     return resolved->value;
   };

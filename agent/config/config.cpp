@@ -1,5 +1,8 @@
 #include "agent/config/config.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "agent/core/file_contents.h"
@@ -102,6 +105,113 @@ void ReadRuntime(TableReader t, RuntimeConfig& r) {
   t.RejectUnknownKeys();
 }
 
+}  // namespace
+
+std::optional<sandbox::LayerSet> ReadLayerNames(TableReader& t, std::string_view key) {
+  auto names = t.StringArray(key, Presence::kOptional);
+  if (!names) return std::nullopt;
+  sandbox::LayerSet set;
+  for (const auto& name : *names) {
+    sandbox::Layer layer;
+    if (!sandbox::ParseLayerName(name, &layer)) {
+      std::string known;
+      for (const auto& n : sandbox::LayerSet::All().Names()) known += (known.empty() ? "" : ", ") + n;
+      t.Fail(key, "unknown isolation layer \"" + name + "\" (known: " + known + ")");
+      return std::nullopt;
+    }
+    set.Add(layer);
+  }
+  return set;
+}
+
+namespace {
+
+// The plugin user's uid and gid, where the agent is root (they are unused otherwise). Returns
+// an error message, or "".
+std::string ResolvePluginUser(SandboxConfig& s, bool configured) {
+  if (::geteuid() != 0) return "";
+  const passwd* pw = ::getpwnam(s.plugin_user.c_str());
+  if (pw == nullptr && !configured) {
+    s.notes.push_back("the plugin user \"" + s.plugin_user +
+                      "\" does not exist: plugins run as nobody (create it, or set "
+                      "sandbox.plugin_user)");
+    pw = ::getpwnam("nobody");
+  }
+  if (pw == nullptr) return "no such user \"" + s.plugin_user + "\"";
+  if (pw->pw_uid == 0) return "must not be root";
+  s.plugin_uid = static_cast<long>(pw->pw_uid);
+  s.plugin_gid = static_cast<long>(pw->pw_gid);
+  return "";
+}
+
+bool PathWithin(const std::string& path, const std::string& dir) {
+  if (dir == "/") return true;
+  return path.compare(0, dir.size(), dir) == 0 && (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
+void ReadSandbox(TableReader t, const std::string& base_dir, Config& c) {
+  SandboxConfig& s = c.sandbox;
+  if (auto v = ReadLayerNames(t, "layers")) s.layers = *v;
+  if (auto v = ReadLayerNames(t, "require_isolation")) s.require_isolation = *v;
+  for (const auto& name : s.require_isolation.Names()) {
+    sandbox::Layer layer;
+    sandbox::ParseLayerName(name, &layer);
+    if (!s.layers.Has(layer)) {
+      t.Fail("require_isolation", "requires \"" + name + "\", which sandbox.layers leaves out");
+    }
+  }
+  const bool user_configured = t.Has("plugin_user");
+  if (auto v = t.String("plugin_user", Presence::kOptional)) {
+    if (v->empty()) t.Fail("plugin_user", "must not be empty");
+    s.plugin_user = *v;
+  }
+  if (auto v = t.StringArray("read_paths", Presence::kOptional)) {
+    s.read_paths.clear();
+    for (const auto& path : *v) {
+      if (path.empty() || path[0] != '/') {
+        t.Fail("read_paths", "\"" + path + "\" is not an absolute path");
+      } else if (fs::path(path).lexically_normal() == "/") {
+        t.Fail("read_paths", "\"/\" would show plugins the whole filesystem");
+      } else {
+        s.read_paths.push_back(fs::path(path).lexically_normal().string());
+      }
+    }
+  }
+  if (auto v = t.StringArray("devices", Presence::kOptional)) {
+    for (const auto& dev : *v) {
+      if (dev.rfind("/dev/", 0) != 0) t.Fail("devices", "\"" + dev + "\" is not under /dev");
+    }
+    s.devices = *v;
+  }
+  if (auto v = t.String("cgroup", Presence::kOptional)) {
+    if (*v != "auto" && *v != "off" && (v->empty() || (*v)[0] != '/')) {
+      t.Fail("cgroup", "must be \"auto\", \"off\" or an absolute path");
+    }
+    s.cgroup = *v == "auto" || *v == "off" ? *v : Resolve(base_dir, *v);
+  }
+  if (const std::string error = ResolvePluginUser(s, user_configured); !error.empty()) {
+    t.Fail("plugin_user", error);
+  }
+  t.RejectUnknownKeys();
+}
+
+// Plugins must never see the agent's state: no read path may contain it.
+void CheckReadPaths(TableReader* t, const Config& c, ErrorList& errors) {
+  const PathsConfig& p = c.paths;
+  for (const auto& read : c.sandbox.read_paths) {
+    for (const std::string* state : {&p.root, &p.inbox, &p.serving, &p.quarantine, &p.audit_log}) {
+      if (!PathWithin(*state, read)) continue;
+      const std::string why = "\"" + read + "\" contains " + *state +
+                              ", which plugins must not see";
+      if (t != nullptr) {
+        t->Fail("read_paths", why);
+      } else {
+        errors.Add(0, "sandbox.read_paths", why + " (set sandbox.read_paths)");
+      }
+    }
+  }
+}
+
 void ReadLog(TableReader t, LogConfig& l) {
   if (auto v = t.String("level", Presence::kOptional)) {
     static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
@@ -148,6 +258,7 @@ Config DefaultConfig(const std::string& root) {
   Config c;
   c.paths.root = Resolve(fs::current_path().string(), root);
   FillDerivedPaths(c.paths);
+  (void)ResolvePluginUser(c.sandbox, false);  // the default falls back to nobody
   return c;
 }
 
@@ -184,6 +295,12 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source,
   if (auto t = top.Table("serving", Presence::kOptional)) ReadServing(*t, c.serving);
   if (auto t = top.Table("runtime", Presence::kOptional)) ReadRuntime(*t, c.runtime);
   if (auto t = top.Table("log", Presence::kOptional)) ReadLog(*t, c.log);
+  std::optional<TableReader> sandbox_table = top.Table("sandbox", Presence::kOptional);
+  if (sandbox_table) {
+    ReadSandbox(*sandbox_table, base_dir, c);
+  } else if (const std::string error = ResolvePluginUser(c.sandbox, false); !error.empty()) {
+    errors.Add(0, "sandbox.plugin_user", error);
+  }
   if (auto t = top.Table("http", Presence::kOptional)) ReadHttp(*t, c.http);
   for (auto& check : top.TableArray("checks", Presence::kOptional)) {
     CheckSpec spec;
@@ -194,8 +311,9 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source,
     c.checks.push_back(std::move(spec));
   }
   top.RejectUnknownKeys();
-  BG_RETURN_IF_ERROR(errors.ToStatus());
   FillDerivedPaths(c.paths);
+  CheckReadPaths(sandbox_table ? &*sandbox_table : nullptr, c, errors);
+  BG_RETURN_IF_ERROR(errors.ToStatus());
   c.document = std::move(doc);
   return c;
 }

@@ -12,11 +12,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/core/status.h"
 #include "agent/http/listen_address.h"
+#include "agent/sandbox/sandbox.h"
 #include "agent/toml/toml_document.h"
 
 namespace bg {
@@ -62,6 +65,24 @@ struct RuntimeConfig {
   std::string torch_version = "auto";  // the serving runtime's LibTorch, or "auto"
 };
 
+// [sandbox]: how plugins are confined (agent/sandbox/sandbox.h describes each layer).
+struct SandboxConfig {
+  sandbox::LayerSet layers = sandbox::LayerSet::All();  // attempted
+  sandbox::LayerSet require_isolation;  // fail closed (plugin-error) without these
+  // Where the agent runs as root, plugins run as this user (its uid and primary gid, no other
+  // groups). The default, bundlegate-plugin, falls back to nobody where it does not exist.
+  std::string plugin_user = "bundlegate-plugin";
+  long plugin_uid = -1, plugin_gid = -1;  // resolved when the agent is root; else -1
+  // Readable and executable for plugins (with the plugin's own directory, its interpreter's
+  // and LD_LIBRARY_PATH's); nothing else of the host is visible.
+  std::vector<std::string> read_paths = {"/usr",  "/lib", "/lib32", "/lib64", "/libx32",
+                                         "/bin",  "/sbin", "/etc",  "/opt",   "/sys"};
+  // Device nodes (globs) plugins may use, besides null, zero, full, random and urandom.
+  std::vector<std::string> devices = {"/dev/nvidia*"};
+  std::string cgroup = "auto";  // "auto", "off", or a delegated cgroup v2 directory
+  std::vector<std::string> notes;  // said once at startup (e.g. the plugin_user fallback)
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
   // Structured records to journald (sd_journal_send): kAuto when stderr is the journal stream
@@ -105,11 +126,18 @@ struct Config {
   LimitsConfig limits;
   ServingConfig serving;
   RuntimeConfig runtime;
+  SandboxConfig sandbox;
   LogConfig log;
   HttpConfig http;
   std::vector<CheckSpec> checks;
   std::shared_ptr<const TomlDocument> document;  // what `checks` point into
 };
+
+class TableReader;
+
+// Reads `key` of `t` as a list of isolation layer names (sandbox.h); an unknown name is
+// reported through t.Fail (with its line) and gives nullopt, as does an absent key.
+std::optional<sandbox::LayerSet> ReadLayerNames(TableReader& t, std::string_view key);
 
 // The built-in defaults, with the root at `root` (relative paths resolved against the cwd).
 Config DefaultConfig(const std::string& root = "/var/lib/bundlegate");

@@ -399,8 +399,9 @@ void Agent::Impl::RunOnPromote(const Json& record) {
                    "BUNDLEGATE_VERSION=" + record.value("version", ""),
                    "BUNDLEGATE_PATH=" + record.value("path", ""),
                    "BUNDLEGATE_DIGEST=" + record.value("digest", "")};
-  run.spawn.sandbox.isolate_network = false;  // a hook tells a model server: it needs the network
-  run.spawn.sandbox.max_open_files = 4096;
+  // A trusted hook that tells a model server: the network, its own view, rlimits only.
+  run.spawn.sandbox.layers = sandbox::LayerSet::Of({sandbox::Layer::kRlimit});
+  run.spawn.sandbox.open_files = 4096;
   run.timeout = std::chrono::seconds(config_.serving.on_promote_timeout_s);
   run.max_stdout_bytes = 64 * 1024;
   ++hooks_running_;

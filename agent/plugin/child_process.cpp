@@ -73,6 +73,7 @@ class ChildSession : public std::enable_shared_from_this<ChildSession> {
   std::function<void(ChildOutcome)> done_;
   ChildOutcome outcome_;
   pid_t pid_ = -1;
+  std::unique_ptr<sandbox::PreparedSandbox> sandbox_;  // its run dir and cgroup, until the end
   bool reaped_ = true;  // nothing to reap until a child is started
   bool finished_ = false;
   std::string report_bytes_;
@@ -100,6 +101,7 @@ void ChildSession::Start() {
     return;
   }
   pid_ = spawned->pid;
+  sandbox_ = std::move(spawned->sandbox);
   reaped_ = false;
   stdin_.assign(spawned->stdin_fd.Release());
   out_.sd.assign(spawned->stdout_fd.Release());
@@ -295,14 +297,15 @@ void ChildSession::Finish() {
   if (outcome_.err_tail.size() > run_.stderr_tail_bytes) {
     outcome_.err_tail.erase(0, outcome_.err_tail.size() - run_.stderr_tail_bytes);
   }
-  if (pid_ > 0 && outcome_.start_error.ok()) {
-    auto isolation = DecodeSetupReport(report_bytes_, run_.spawn.sandbox);
+  if (pid_ > 0 && outcome_.start_error.ok() && sandbox_) {
+    auto isolation = DecodeSetupReport(report_bytes_, *sandbox_);
     if (isolation.ok()) {
       outcome_.isolation = std::move(isolation).value();
     } else if (!outcome_.timed_out && !outcome_.cancelled) {
       outcome_.start_error = isolation.status().WithContext("starting " + run_.spawn.argv[0]);
     }
   }
+  if (reaped_) sandbox_.reset();  // removes the run's directory and cgroup
   auto done = std::move(done_);
   done(std::move(outcome_));
 }

@@ -69,9 +69,9 @@ Result<PluginDescription> ParseDescription(std::string_view out, std::string_vie
 }
 
 Result<PluginDescription> DescribePlugin(const std::string& path, std::string_view kind,
-                                         PluginLimits limits) {
+                                         PluginLimits limits, const PluginSandbox& sandbox) {
   limits.timeout = std::min(limits.timeout, kDescribeTimeout);
-  const ChildOutcome run = RunChild(PluginChildRun(path, {"--describe"}, limits, ""));
+  const ChildOutcome run = RunChild(PluginChildRun(path, {"--describe"}, limits, "", sandbox));
   const std::string context = path + " --describe";
   if (const std::string problem = RunProblem(run, limits); !problem.empty()) {
     return Status::Error(context + ": " + problem);

@@ -40,6 +40,7 @@ Result<PluginDescription> ParseDescription(std::string_view out, std::string_vie
 // Runs `path --describe` under `limits` (its timeout capped at kDescribeTimeout). Errors name
 // the plugin and what went wrong (timeout, signal, exit status, invalid output).
 Result<PluginDescription> DescribePlugin(const std::string& path, std::string_view kind,
-                                         PluginLimits limits = {});
+                                         PluginLimits limits = {},
+                                         const PluginSandbox& sandbox = DefaultPluginSandbox());
 
 }  // namespace bg

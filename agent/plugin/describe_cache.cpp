@@ -86,11 +86,12 @@ DescribeCache::Stats DescribeCache::stats() const {
 }
 
 Result<PluginDescription> DescribeCache::Describe(const std::string& path, std::string_view kind,
-                                                  const PluginLimits& limits) {
+                                                  const PluginLimits& limits,
+                                                  const PluginSandbox& sandbox) {
   if (auto hit = Lookup(path, kind)) return *hit;
   auto before = FileIdentity::Of(path);
   const std::int64_t started = NowNs();
-  auto described = DescribePlugin(path, kind, limits);
+  auto described = DescribePlugin(path, kind, limits, sandbox);
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.described;

@@ -53,8 +53,10 @@ class DescribeCache {
   // The description of the plugin at `path` (installed as kind `kind`): a remembered one
   // whose files are all unchanged, else `path --describe` run now (describe.h; its errors are
   // returned and nothing is remembered).
+  // `sandbox`: how the --describe run is confined (the answer does not depend on it).
   Result<PluginDescription> Describe(const std::string& path, std::string_view kind,
-                                     const PluginLimits& limits = {});
+                                     const PluginLimits& limits = {},
+                                     const PluginSandbox& sandbox = DefaultPluginSandbox());
   // Only a remembered answer, or nullopt: never runs the plugin.
   std::optional<PluginDescription> Lookup(const std::string& path, std::string_view kind);
 

@@ -18,14 +18,18 @@
 namespace bg {
 namespace {
 
-const std::set<std::string, std::less<>> kRunnerOptions = {"kind", "timeout_s", "memory_mb",
-                                                           "cpu_s", "max_output_kb"};
+const std::set<std::string, std::less<>> kRunnerOptions = {
+    "kind", "timeout_s", "memory_mb", "cpu_s", "max_output_kb", "tmpfs_mb", "pids_max",
+    "require_isolation"};
 
 // The isolation a kernel refuses is the same for every run: say it once per process.
-void LogIsolationOnce(const IsolationReport& isolation) {
-  if (isolation.notes.empty()) return;
+void LogIsolationOnce(const IsolationReport& isolation, const PluginSandbox& sandbox) {
+  if (isolation.notes.empty() && sandbox.config.notes.empty()) return;
   static std::once_flag once;
-  std::call_once(once, [&isolation] {
+  std::call_once(once, [&isolation, &sandbox] {
+    for (const auto& note : sandbox.config.notes) {
+      std::fprintf(stderr, "bundlegate: note: %s\n", note.c_str());
+    }
     for (const auto& note : isolation.notes) {
       std::fprintf(stderr, "bundlegate: note: plugins run with reduced isolation: %s\n",
                    note.c_str());
@@ -44,15 +48,15 @@ std::string AbsolutePath(const std::string& path) {
 class Description {
  public:
   Description(std::shared_ptr<DescribeCache> describes, std::string path, std::string kind,
-              PluginLimits limits, std::optional<PluginDescription> known)
+              PluginLimits limits, PluginSandbox sandbox, std::optional<PluginDescription> known)
       : describes_(std::move(describes)), path_(std::move(path)), kind_(std::move(kind)),
-        limits_(limits) {
+        limits_(limits), sandbox_(std::move(sandbox)) {
     if (known) value_.emplace(std::move(*known));
   }
 
   const Result<PluginDescription>& Get() const {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!value_) value_.emplace(describes_->Describe(path_, kind_, limits_));
+    if (!value_) value_.emplace(describes_->Describe(path_, kind_, limits_, sandbox_));
     return *value_;
   }
 
@@ -60,16 +64,18 @@ class Description {
   const std::shared_ptr<DescribeCache> describes_;
   const std::string path_, kind_;
   const PluginLimits limits_;
+  const PluginSandbox sandbox_;
   mutable std::mutex mu_;
   mutable std::optional<Result<PluginDescription>> value_;
 };
 
 class PluginCheck final : public Check {
  public:
-  PluginCheck(std::string kind, PluginLimits limits, Json config,
+  PluginCheck(std::string kind, PluginLimits limits, PluginSandbox sandbox, Json config,
               std::unique_ptr<Description> description, std::string path)
-      : kind_(std::move(kind)), limits_(limits), config_(std::move(config)),
-        description_(std::move(description)), path_(std::move(path)) {}
+      : kind_(std::move(kind)), limits_(limits), sandbox_(std::move(sandbox)),
+        config_(std::move(config)), description_(std::move(description)),
+        path_(std::move(path)) {}
 
   std::string_view kind() const override { return kind_; }
 
@@ -92,13 +98,13 @@ class PluginCheck final : public Check {
     }
     std::vector<std::string> notes;
     const PluginLimits limits = LimitsFor(*ctx.manifest, notes);
-    ChildRun run = PluginChildRun(path_, {}, limits, AbsolutePath(ctx.dir->path()));
+    ChildRun run = PluginChildRun(path_, {}, limits, AbsolutePath(ctx.dir->path()), sandbox_);
     run.stdin_data = Request(ctx);
     run.cancelled = ctx.cancelled;
     RunChildAsync(*env.loop, std::move(run),
-                  [kind = kind_, identity = PluginIdentity{path_, (*description)->version}, limits,
-                   notes = std::move(notes), done = std::move(done)](ChildOutcome outcome) {
-                    LogIsolationOnce(outcome.isolation);
+                  [this, kind = kind_, identity = PluginIdentity{path_, (*description)->version},
+                   limits, notes = std::move(notes), done = std::move(done)](ChildOutcome outcome) {
+                    LogIsolationOnce(outcome.isolation, sandbox_);
                     CheckResult r = InterpretPluginRun(kind, identity, outcome, limits);
                     for (const auto& note : notes) r.details["runner"]["notes"].push_back(note);
                     done(std::move(r));
@@ -144,6 +150,7 @@ class PluginCheck final : public Check {
 
   const std::string kind_;
   const PluginLimits limits_;
+  const PluginSandbox sandbox_;
   const Json config_;
   const std::unique_ptr<Description> description_;
   const std::string path_;
@@ -163,7 +170,27 @@ PluginLimits ReadLimits(TableReader& options) {
   if (auto v = options.Int("max_output_kb", Presence::kOptional, 1, 1 << 20)) {
     limits.max_output_kb = static_cast<std::uint64_t>(*v);
   }
+  if (auto v = options.Int("tmpfs_mb", Presence::kOptional, 1, 1 << 20)) {
+    limits.tmpfs_mb = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = options.Int("pids_max", Presence::kOptional, 8, 1 << 22)) {
+    limits.pids_max = static_cast<std::uint64_t>(*v);
+  }
   return limits;
+}
+
+// require_isolation: names of layers, each of which sandbox.layers must attempt.
+sandbox::LayerSet ReadRequired(TableReader& options, const SandboxConfig& sandbox) {
+  auto required = ReadLayerNames(options, "require_isolation");
+  if (!required) return {};
+  for (const auto& name : required->Names()) {
+    sandbox::Layer layer;
+    sandbox::ParseLayerName(name, &layer);
+    if (!sandbox.layers.Has(layer)) {
+      options.Fail("require_isolation", "requires \"" + name + "\", which sandbox.layers leaves out");
+    }
+  }
+  return *required;
 }
 
 // Every key but the runner's own, as JSON; reading them marks them known.
@@ -181,7 +208,9 @@ Json PluginConfig(TableReader& options) {
 std::unique_ptr<Check> MakePluginCheck(const std::string& kind, TableReader& options,
                                        const CheckBuildContext& ctx) {
   auto path = FindPlugin(kind, ctx.plugin_dirs);
-  const PluginLimits limits = ReadLimits(options);
+  PluginSandbox sandbox = ctx.config ? PluginSandboxFor(*ctx.config) : DefaultPluginSandbox();
+  PluginLimits limits = ReadLimits(options);
+  limits.require_isolation = ReadRequired(options, sandbox.config);
   Json config = PluginConfig(options);
   if (!path.ok()) {
     options.Fail("kind", path.status().message());
@@ -191,17 +220,17 @@ std::unique_ptr<Check> MakePluginCheck(const std::string& kind, TableReader& opt
   // bundle first needs it.
   std::optional<PluginDescription> known = ctx.describes->Lookup(*path, kind);
   if (!known && !ctx.lazy_describe) {
-    auto described = ctx.describes->Describe(*path, kind, limits);
+    auto described = ctx.describes->Describe(*path, kind, limits, sandbox);
     if (!described.ok()) {
       options.Fail("kind", described.status().message());
       return nullptr;
     }
     known = std::move(described).value();
   }
-  auto description = std::make_unique<Description>(ctx.describes, *path, kind, limits,
+  auto description = std::make_unique<Description>(ctx.describes, *path, kind, limits, sandbox,
                                                     std::move(known));
-  return std::make_unique<PluginCheck>(kind, limits, std::move(config), std::move(description),
-                                       std::move(path).value());
+  return std::make_unique<PluginCheck>(kind, limits, std::move(sandbox), std::move(config),
+                                       std::move(description), std::move(path).value());
 }
 
 }  // namespace bg

@@ -19,6 +19,7 @@ inline constexpr const char* kTorchScriptKind = "torchscript";
 
 std::string ResolveTorchVersion(const std::string& configured,
                                 const std::vector<std::string>& plugin_dirs,
-                                const std::string& build_time_version, DescribeCache& describes);
+                                const std::string& build_time_version, DescribeCache& describes,
+                                const PluginSandbox& sandbox = DefaultPluginSandbox());
 
 }  // namespace bg

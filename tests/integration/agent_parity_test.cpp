@@ -75,6 +75,35 @@ TEST_CASE("the agent promotes good models and rejects crashing and hungry ones")
   CHECK(VerifyAudit(root) == 0);
 }
 
+TEST_CASE("resnet18 and mobilenet pass through the agent under the whole sandbox, threads > 1") {
+  AgentRoot root;
+  const std::string plugins = fs::path(BG_TORCHSCRIPT_PLUGIN).parent_path().string();
+  // Every layer this host can give is required: a run without one fails closed instead.
+  root.WriteConfig("workers = 2\nplugin_dirs = [\"" + plugins + "\"]\n",
+                   "[sandbox]\nrequire_isolation = [\"mount\", \"pid\", \"network\", \"user\", "
+                   "\"rlimit\", \"seccomp\", \"landlock\"]\n"
+                   "[[checks]]\nkind = \"torchscript\"\ntimeout_s = 300\n");
+  AgentProcess agent(root);
+  REQUIRE(agent.WaitReady());
+  // [inference] threads is in bundle.toml, which [[files]] does not cover: raise it in place.
+  const std::string staging = root.tmp() / "resnet18-threads";
+  fs::copy(TorchFixture("resnet18"), staging, fs::copy_options::recursive);
+  ReplaceInFile(staging + "/bundle.toml", "threads = 1", "threads = 4");
+  ReplaceInFile(staging + "/bundle.toml", "version = \"1.0.0\"", "version = \"1.0.0-threads\"");
+  DropFixture(root, "resnet18", "resnet18");
+  DropFixture(root, "mobilenet-v3-small", "mobilenet");
+  fs::create_directories(root.inbox());
+  fs::rename(staging, root.inbox() + "/resnet18-threads");
+  for (const char* name : {"resnet18", "mobilenet", "resnet18-threads"}) {
+    const json d = DecisionOf(root, name);
+    INFO(name << ": " << d.dump());
+    CHECK(d["event"] == "promoted");
+  }
+  CHECK(WaitForIdle(root));
+  CHECK(ServingProblems(root).empty());
+  CHECK(VerifyAudit(root) == 0);
+}
+
 TEST_CASE("the agent rejects a hanging model at its timeout and stays up") {
   AgentRoot root;
   ConfigureTorchscript(root, 8);

@@ -77,9 +77,10 @@ sdk::Json PluginRequest(const std::string& bundle_dir, const sdk::Json& config) 
 PluginRun RunTorchscriptPlugin(const sdk::Json& request, const std::string& shell_limits) {
   ProcessOptions options;
   options.stdin_data = sdk::DumpJson(request);
-  std::vector<std::string> argv = {BG_TORCHSCRIPT_PLUGIN};
+  // Under the agent's whole sandbox (tests/support/sandbox_exec.cpp), as in production.
+  std::vector<std::string> argv = {BG_SANDBOX_EXEC, BG_TORCHSCRIPT_PLUGIN};
   if (!shell_limits.empty())
-    argv = {"/bin/sh", "-c", shell_limits + "; exec \"$0\"", BG_TORCHSCRIPT_PLUGIN};
+    argv = {BG_SANDBOX_EXEC, "/bin/sh", "-c", shell_limits + "; exec \"$0\"", BG_TORCHSCRIPT_PLUGIN};
   PluginRun run;
   run.process = RunProcess(argv, options);
   INFO("stdout: " << run.process.out << "\nstderr: " << run.process.err);

@@ -26,8 +26,8 @@ struct PluginRun {
   sdk::Json result;  // the one JSON object on stdout; null when there was none
 };
 
-// Runs bundlegate-check-torchscript (optionally under `sh -c "<limits>; exec plugin"`, e.g.
-// "ulimit -t 3") with `request` on stdin. When the process exits normally its stdout must be
+// Runs bundlegate-check-torchscript under the agent's sandbox (bg_sandbox_exec; optionally
+// under `sh -c "<limits>; exec plugin"`, e.g. "ulimit -t 3") with `request` on stdin. When the process exits normally its stdout must be
 // exactly one JSON line.
 PluginRun RunTorchscriptPlugin(const sdk::Json& request, const std::string& shell_limits = "");
 

@@ -102,6 +102,7 @@ AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::str
   static int counter = 0;
   const std::string sock = root.tmp() / ("notify-" + std::to_string(counter++) + ".sock");
   notify_ = std::make_unique<NotifySocket>(sock);
+  ::chmod(sock.c_str(), 0666);  // an agent run as another user must reach it too
   log_path_ = root.tmp() / ("agent-" + std::to_string(counter) + ".log");
   env["NOTIFY_SOCKET"] = sock;
   env.erase("JOURNAL_STREAM");

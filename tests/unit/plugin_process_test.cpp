@@ -23,6 +23,7 @@
 #include "tests/support/loopback_listener.h"
 #include "agent/core/json.h"
 #include "agent/plugin/child_process.h"
+#include "agent/plugin/plugin_launch.h"
 #include "tests/support/temp_dir.h"
 
 using namespace bg;
@@ -243,9 +244,9 @@ print(json.dumps({
   'no_new_privs': 'NoNewPrivs:\t1' in status,
   'cwd': os.getcwd()}))
 )");
-  run.spawn.sandbox.memory_bytes = 512ull << 20;
+  run.spawn.sandbox.address_space_bytes = 512ull << 20;
   run.spawn.sandbox.cpu_seconds = 30;
-  run.spawn.sandbox.max_open_files = 64;
+  run.spawn.sandbox.open_files = 64;
   const ChildOutcome o = RunChild(run);
   ::close(stray);
   ::unsetenv("BG_TEST_SECRET");
@@ -279,7 +280,7 @@ except OSError as e:
 )");
   const ChildOutcome o = RunChild(run);
   INFO(o.out << o.err_tail);
-  if (o.isolation.network) {
+  if (o.isolation.applied(sandbox::Layer::kNetwork)) {
     CHECK_THAT(o.out, Catch::StartsWith("refused"));
   } else {
     WARN("no network namespace here: " << o.isolation.notes.front());
@@ -287,22 +288,36 @@ except OSError as e:
   }
 }
 
-TEST_CASE("the read-only directory cannot be written where a mount namespace is permitted") {
+TEST_CASE("the whole sandbox: the bundle read-only at its path, its own tmp, the rest hidden") {
   TempDir tmp;
   WriteFile(tmp / "ro/data.txt", "original");
+  WriteFile(tmp / "elsewhere.txt", "not for plugins");
+  ::chmod(tmp.path().c_str(), 0755);
   ChildRun run = Bash(tmp, "echo changed > " + (tmp / "ro/data.txt") + " && echo wrote-file\n" +
-                               "touch new.txt && echo created-file\npwd");
-  run.spawn.sandbox.readonly_dir = tmp / "ro";
-  run.spawn.sandbox.cwd = tmp / "ro";
+                               "touch new.txt && echo created-file\npwd\ncat data.txt; echo\n" +
+                               "cat " + (tmp / "elsewhere.txt") + " || echo hidden\n" +
+                               "echo scratch > $TMPDIR/s && cat $TMPDIR/s");
+  sandbox::Spec& s = run.spawn.sandbox;
+  s = sandbox::Spec();
+  s.exec_paths = {"/usr", "/bin", "/lib", "/lib64", "/etc", tmp.path() + "/script-dir"};
+  s.data_paths = {tmp / "ro"};
+  s.uid = s.gid = 65534;
+  run.spawn.cwd = tmp / "ro";
+  // The script must be visible: move it into a directory of its own.
+  WriteFile(tmp / "script-dir/script.sh", ReadFile(run.spawn.argv[0]));
+  REQUIRE(::chmod((tmp / "script-dir/script.sh").c_str(), 0755) == 0);
+  run.spawn.argv = {tmp / "script-dir/script.sh"};
   const ChildOutcome o = RunChild(run);
-  INFO(o.out << o.err_tail);
-  CHECK_THAT(o.out, Catch::Contains(tmp / "ro"));
-  if (o.isolation.readonly_dir) {
-    CHECK(ReadFile(tmp / "ro/data.txt") == "original");
-    CHECK_THAT(o.err_tail, Catch::Contains("Read-only file system"));
-    CHECK_THAT(o.out, !Catch::Contains("wrote-file") && !Catch::Contains("created-file"));
-  } else {
-    WARN("no read-only mount here: " << o.isolation.notes.back());
+  INFO(o.out << o.err_tail << DumpJson(o.isolation.ToJson()));
+  REQUIRE(o.start_error.ok());
+  CHECK(o.exit_code == 0);
+  CHECK(o.out == tmp / "ro" + "\noriginal\nhidden\nscratch\n");
+  CHECK(ReadFile(tmp / "ro/data.txt") == "original");
+  CHECK(o.isolation.applied(sandbox::Layer::kMount));
+  const Json j = o.isolation.ToJson();
+  for (const char* layer : {"mount", "landlock", "pid", "seccomp", "user", "cgroup", "network",
+                            "rlimit"}) {
+    CHECK(j.contains(layer));
   }
   // The mount lived in the child's namespace only: here the directory is still writable.
   WriteFile(tmp / "ro/after.txt", "still writable");
@@ -359,4 +374,32 @@ TEST_CASE("destroying the loop mid-run kills and reaps the child") {
   CHECK(IsGone(ReadPid(tmp / "pid")));
   CHECK(NoChildrenLeft());
   CHECK(OpenFdCount() == fds_before);
+}
+
+// The agent's config (and the keys beside it) never shows in a plugin's view: its directory is
+// masked inside the read paths, or the file alone where the directory holds what plugins need.
+TEST_CASE("a plugin's sandbox masks the agent's config directory, or the file alone") {
+  TempDir tmp;
+  WriteFile(tmp / "etc/bundlegate/bundlegate.toml", "workers = 2\n");
+  WriteFile(tmp / "etc/bundlegate/plugins/bundlegate-check-x", "#!/bin/sh\n");
+  Config config = DefaultConfig(tmp / "root");
+  config.source = tmp / "etc/bundlegate/bundlegate.toml";
+  const PluginSandbox sandbox = PluginSandboxFor(config);
+  CHECK(sandbox.config_file == config.source);
+  const ChildRun run = PluginChildRun("/usr/bin/true", {}, PluginLimits{}, "", sandbox);
+  CHECK(run.spawn.sandbox.masked_paths == std::vector<std::string>{tmp / "etc/bundlegate"});
+  // A plugin inside the config's directory: only the file is masked.
+  const ChildRun inside = PluginChildRun(tmp / "etc/bundlegate/plugins/bundlegate-check-x", {},
+                                         PluginLimits{}, "", sandbox);
+  CHECK(inside.spawn.sandbox.masked_paths == std::vector<std::string>{config.source});
+  // A bundle below the config's directory (the agent's root beside its config): the file alone.
+  const ChildRun bundle = PluginChildRun("/usr/bin/true", {}, PluginLimits{},
+                                         tmp / "etc/bundlegate/root/work/b/bundle", sandbox);
+  CHECK(bundle.spawn.sandbox.masked_paths == std::vector<std::string>{config.source});
+  // A config directly in a read path (/etc/bundlegate.toml): the file alone.
+  config.source = tmp / "etc/bundlegate.toml";
+  WriteFile(config.source, "");
+  config.sandbox.read_paths.push_back(tmp / "etc");
+  const ChildRun flat = PluginChildRun("/usr/bin/true", {}, PluginLimits{}, "", PluginSandboxFor(config));
+  CHECK(flat.spawn.sandbox.masked_paths == std::vector<std::string>{config.source});
 }
