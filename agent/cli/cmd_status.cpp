@@ -7,6 +7,7 @@
 
 #include "agent/cli/command.h"
 #include "agent/cli/config_loader.h"
+#include "agent/core/bounded_json.h"
 #include "agent/core/file_contents.h"
 #include "agent/core/json.h"
 #include "agent/serving/serving_layout.h"
@@ -32,8 +33,10 @@ std::size_t CountEntries(const std::string& dir) {
 Json ReadStatusFile(const std::string& path) {
   const auto text = ReadFileContents(path);
   if (!text) return Json();
-  const Json j = Json::parse(*text, nullptr, false);
-  return j.is_discarded() ? Json() : j;
+  // Written by the agent, but read as damaged rather than trusted: bounded, like any JSON on
+  // disk that a crash or someone else may have written.
+  auto j = ParseBoundedJson(*text, "status.json", JsonLimits{16u << 20, 128});
+  return j.ok() ? std::move(j).value() : Json();
 }
 
 Json Collect(const Config& config) {

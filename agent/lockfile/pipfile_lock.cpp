@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/core/bounded_json.h"
 #include "agent/core/json.h"
 #include "agent/lockfile/artifact_name.h"
 #include "agent/lockfile/pep440_specifier.h"
@@ -9,6 +10,8 @@
 
 namespace bg {
 namespace {
+
+constexpr std::size_t kMaxPipfileDepth = 64;  // real ones nest 4 deep
 
 int LineAt(std::string_view text, std::size_t offset) {
   offset = std::min(offset, text.size());
@@ -157,6 +160,12 @@ class PipfileLockReader {
 }  // namespace
 
 Result<Lockfile> ParsePipfileLock(std::string_view text, const std::string& source) {
+  // A producer's file: nlohmann recurses once per nesting level (bounded_json.h).
+  if (const std::size_t depth = JsonNestingDepth(text); depth > kMaxPipfileDepth) {
+    return Status::Reject(Reason::kLockfileInvalid,
+                          source + ": nested " + std::to_string(depth) + " levels deep, more than the " +
+                              std::to_string(kMaxPipfileDepth) + " allowed");
+  }
   Json root;
   try {
     root = Json::parse(text.begin(), text.end());
