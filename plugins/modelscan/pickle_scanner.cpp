@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <string>
 #include <utility>
 #include <unordered_map>
 
@@ -218,13 +219,13 @@ class Walker {
 
   // ---------------------------------------------------------------------------- globals
   ValueId Global(std::string_view module, std::string_view name) {
-    std::uint32_t index = 0;
-    for (; index < out_.globals.size(); ++index) {
-      if (out_.globals[index].module == module && out_.globals[index].name == name) break;
-    }
-    if (index == out_.globals.size()) {
-      PickleGlobal g{std::string(module), std::string(name), allow_.Allowed(module, name)};
-      out_.globals.push_back(g);
+    std::string key = std::to_string(module.size()) + ":";  // unambiguous, whatever the bytes
+    key.append(module).append(name);
+    const auto [it, fresh] =
+        global_index_.emplace(std::move(key), static_cast<std::uint32_t>(out_.globals.size()));
+    const std::uint32_t index = it->second;
+    if (fresh) {
+      out_.globals.push_back({std::string(module), std::string(name), allow_.Allowed(module, name)});
     }
     const PickleGlobal& g = out_.globals[index];
     if (!g.allowed) {
@@ -627,6 +628,7 @@ class Walker {
   std::vector<ValueId> stack_;
   std::vector<std::vector<ValueId>> metastack_;
   std::unordered_map<std::uint64_t, ValueId> memo_;
+  std::unordered_map<std::string, std::uint32_t> global_index_;
   PickleScan out_;
 };
 

@@ -115,6 +115,7 @@ class ZipParser {
       : b_(bytes), limits_(limits), problem_(problem) {}
 
   std::optional<ZipArchive> Run() {
+    if (b_.size() >= 4 && Le(b_, 0, 4) == kEndSig) return NotZip("an empty ZIP archive (no entries)");
     if (b_.size() < 4 || Le(b_, 0, 4) != kLocalSig) {
       if (FindEnd(false) != npos) return Malformed(LeadingBytesMessage());
       return NotZip("not a ZIP archive (torch.jit.save writes one)");

@@ -382,3 +382,33 @@ TEST_CASE("TorchScript code that reaches the filesystem is found, strings and co
                             "self.saved = 1\n")
             .empty());
 }
+
+// ------------------------------------------------- inputs the fuzzers found slow or misread
+
+TEST_CASE("fuzz: an empty ZIP (only an end record) is not a model, read at once") {
+  const std::string end = "PK\x05\x06"s + std::string(18, '\0');
+  const ScanReport r = Scan(end);
+  CHECK(r.verdict == ScanVerdict::kUnreadable);
+  CHECK_THAT(r.summary, Catch::Contains("empty ZIP archive"));
+}
+
+TEST_CASE("fuzz: many distinct globals are looked up in constant time, each named once") {
+  // 60,000 distinct GLOBALs (about 1 MB): a linear search per global was quadratic (minutes
+  // under the fuzzer); a hashed index walks it at once. Names whose module/name split differs
+  // ("ab" "c" and "a" "bc") stay distinct.
+  std::string ops = Glob("ab", "c") + "0" + Glob("a", "bc") + "0";
+  for (int i = 0; i < 60000; ++i) ops += Glob("m" + std::to_string(i), "f") + "0";
+  const PickleScan s = Walk(P2(ops + "N"));
+  REQUIRE(s.globals.size() == 60002);
+  CHECK(GlobalName(s.globals[0]) == "ab.c");
+  CHECK(GlobalName(s.globals[1]) == "a.bc");
+  CHECK_FALSE(s.ok());
+}
+
+TEST_CASE("fuzz: TorchScript code with 200,000 findings reports the first 20") {
+  std::string code;
+  for (int i = 0; i < 200000; ++i) code += "torch.from_file\n";
+  const auto found = ScanTorchScriptCode(code);
+  CHECK(found.size() == 20);
+  CHECK(found.front() == "line 1: from_file (maps, and can create, a file)");
+}
