@@ -9,11 +9,15 @@
 #include "agent/plugin/plugin_check.h"
 #include "agent/plugin/runtime_version.h"
 #include "agent/preprocessing/preprocessing_check.h"
+#include "agent/signature/signature_check.h"
 
 namespace bg {
 
 const std::vector<BuiltinCheckKind>& BuiltinCheckKinds() {
   static const std::vector<BuiltinCheckKind> kKinds = {
+      {"signature", "model.sig (OpenSSF model signing) or bundle.toml.sig (SSH) by a trusted signer; "
+                    "runs first, and a failure stops every later check",
+       MakeSignatureCheck},
       {"git", "source commit known, released, clean; lockfile and spec as committed", MakeGitCheck},
       {"lockfile", "dependency lockfile pinned, hashed, torch compatible with serving, nothing denied",
        MakeLockfileCheck},
@@ -36,9 +40,15 @@ Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config) {
     if (!*resolved) *resolved = ResolveTorchVersion(configured, dirs, BUNDLEGATE_BUILD_TORCH_VERSION);
     return **resolved;
   };
-  for (const auto& spec : config.checks) {
+  for (std::size_t i = 0; i < config.checks.size(); ++i) {
+    const CheckSpec& spec = config.checks[i];
     TableReader options(*config.document, spec.pointer, spec.name, &errors);
     (void)options.String("kind", Presence::kRequired);
+    if (spec.kind == "signature" && i != 0) {
+      // Everything before it would see an unverified bundle, and a plugin loads the model.
+      options.Fail("kind", "the signature check must be the first [[checks]] entry (and appear "
+                           "once): nothing may read the bundle before its signature is verified");
+    }
     const BuiltinCheckKind* builtin = nullptr;
     for (const auto& k : BuiltinCheckKinds()) {
       if (spec.kind == k.kind) builtin = &k;

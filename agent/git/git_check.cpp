@@ -6,6 +6,7 @@
 #include "agent/git/allowed_refs.h"
 #include "agent/git/commit_graph.h"
 #include "agent/git/commit_info.h"
+#include "agent/git/commit_signature.h"
 #include "agent/git/committed_files.h"
 #include "agent/git/fetch.h"
 #include "agent/git/git_check_options.h"
@@ -71,6 +72,7 @@ class GitCheck final : public Check {
  private:
   Status Inspect(const BundleContext& ctx, GitReport& report);
   Status Fetch(git_repository* repo, const BundleContext& ctx, GitReport& report);
+  Status CheckSignature(git_repository* repo, const CommitInfo& commit, GitReport& report) const;
   Status CheckReleased(git_repository* repo, const CommitInfo& commit, const BundleContext& ctx,
                        GitReport& report) const;
   void CheckClean(const Manifest& manifest, GitReport& report) const;
@@ -100,6 +102,7 @@ Status GitCheck::Inspect(const BundleContext& ctx, GitReport& report) {
   if (options_.files_at_commit) {
     BG_RETURN_IF_ERROR(CompareCommittedFiles(repo.get(), commit->oid, manifest, *ctx.walk, report));
   }
+  if (options_.require_signed_commit) BG_RETURN_IF_ERROR(CheckSignature(repo.get(), *commit, report));
   report.pass_summary =
       PassSummary(*commit, report.details.value("contained_in", std::string()), manifest);
   return Status::Ok();
@@ -111,6 +114,15 @@ Status GitCheck::Fetch(git_repository* repo, const BundleContext& ctx, GitReport
   BG_ASSIGN_OR_RETURN(auto remotes, FetchRemotes(repo, ctx.cancelled));
   report.details["fetched"] = remotes;
   report.metrics["fetch_ms"] = MillisSince(start);
+  return Status::Ok();
+}
+
+Status GitCheck::CheckSignature(git_repository* repo, const CommitInfo& commit,
+                                GitReport& report) const {
+  BG_ASSIGN_OR_RETURN(CommitSignature sig,
+                      VerifyCommitSignature(repo, commit.oid, *options_.allowed_signers));
+  report.details["commit_signature"] = sig.details;
+  if (sig.reason != Reason::kNone) report.Add(sig.reason, sig.detail, "", sig.details);
   return Status::Ok();
 }
 
@@ -153,6 +165,7 @@ std::string GitCheck::PassSummary(const CommitInfo& commit, const std::string& r
   if (manifest.source.dirty) s += "; dirty tree allowed";
   s += options_.files_at_commit ? "; lockfile and preprocessing spec match the commit"
                                 : "; files not compared (files_at_commit = false)";
+  if (options_.require_signed_commit) s += "; commit signed by a trusted key";
   return s;
 }
 

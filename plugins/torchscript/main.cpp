@@ -11,10 +11,12 @@
 namespace {
 
 bg::sdk::Json RuntimeJson() {
-  const auto runtime = bg::torchscript::DescribeTorchRuntime();
-  return {{"libtorch", runtime.libtorch},
-          {"cuda", runtime.cuda},
-          {"cuda_device_count", runtime.cuda_device_count}};
+  const auto runtime = bg::torchscript::DescribeTorchRuntime(/*probe_cuda=*/true);
+  bg::sdk::Json j = {{"libtorch", runtime.libtorch},
+                     {"cuda", runtime.cuda},
+                     {"cuda_device_count", runtime.cuda_device_count}};
+  if (!runtime.cuda_error.empty()) j["cuda_error"] = runtime.cuda_error;
+  return j;
 }
 
 }  // namespace
