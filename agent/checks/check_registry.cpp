@@ -1,10 +1,12 @@
 #include "agent/checks/check_registry.h"
 
+#include <mutex>
 #include <optional>
 
 #include "agent/cli/build_info.h"
 #include "agent/git/git_check.h"
 #include "agent/lockfile/lockfile_check.h"
+#include "agent/plugin/describe_cache.h"
 #include "agent/plugin/discovery.h"
 #include "agent/plugin/plugin_check.h"
 #include "agent/plugin/runtime_version.h"
@@ -27,18 +29,34 @@ const std::vector<BuiltinCheckKind>& BuiltinCheckKinds() {
   return kKinds;
 }
 
-Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config) {
+namespace {
+
+// runtime.torch_version, resolved once however many checks and threads ask.
+struct TorchVersionOnce {
+  std::once_flag once;
+  std::string value;
+};
+
+}  // namespace
+
+Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config,
+                                                        const BuildOptions& build) {
   std::vector<std::shared_ptr<Check>> checks;
   if (config.checks.empty()) return checks;
   ErrorList errors(config.source);
   CheckBuildContext ctx;
   ctx.config = &config;
   ctx.plugin_dirs = config.plugin_dirs.empty() ? DefaultPluginDirs() : config.plugin_dirs;
-  auto resolved = std::make_shared<std::optional<std::string>>();
+  ctx.describes = build.describes ? build.describes : std::make_shared<DescribeCache>("");
+  ctx.lazy_describe = build.lazy_describe;
+  auto resolved = std::make_shared<TorchVersionOnce>();
   ctx.torch_version = [resolved, configured = config.runtime.torch_version,
-                       dirs = ctx.plugin_dirs] {
-    if (!*resolved) *resolved = ResolveTorchVersion(configured, dirs, BUNDLEGATE_BUILD_TORCH_VERSION);
-    return **resolved;
+                       dirs = ctx.plugin_dirs, describes = ctx.describes] {
+    std::call_once(resolved->once, [&] {
+      resolved->value =
+          ResolveTorchVersion(configured, dirs, BUNDLEGATE_BUILD_TORCH_VERSION, *describes);
+    });
+    return resolved->value;
   };
   for (std::size_t i = 0; i < config.checks.size(); ++i) {
     const CheckSpec& spec = config.checks[i];
@@ -64,12 +82,14 @@ Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config) {
   return checks;
 }
 
-Result<std::shared_ptr<const CheckPipeline>> BuildPipeline(const Config& config) {
-  BG_ASSIGN_OR_RETURN(auto checks, BuildChecks(config));
+Result<std::shared_ptr<const CheckPipeline>> BuildPipeline(const Config& config,
+                                                           const BuildOptions& build) {
+  BG_ASSIGN_OR_RETURN(auto checks, BuildChecks(config, build));
   CheckPipeline::Options options;
   options.limits = config.limits;
   options.serving_dir = config.paths.serving;
   options.require_parity = config.require_parity;
+  options.hash_threads = static_cast<int>(config.workers);
   return std::make_shared<const CheckPipeline>(options, std::move(checks));
 }
 

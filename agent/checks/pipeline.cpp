@@ -57,7 +57,7 @@ void CheckPipeline::Prelude(RunState& s) const {
   start = Clock::now();
   const bool hashed_at_intake = r.walk.has_value();
   if (!r.walk) {
-    HashingVisitor hasher(s.cancelled);
+    HashingVisitor hasher(s.cancelled, options_.hash_threads);
     auto walk = WalkBundle(*s.dir, options_.limits, hasher);
     if (walk.ok()) {
       r.walk = std::move(walk).value();

@@ -55,6 +55,7 @@ class CheckPipeline {
     LimitsConfig limits;
     std::string serving_dir;  // for the duplicate-version check; empty: skipped
     bool require_parity = true;
+    int hash_threads = 1;  // the integrity check hashes a bundle's files on up to this many
   };
 
   CheckPipeline(Options options, std::vector<std::shared_ptr<Check>> checks);

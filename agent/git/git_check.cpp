@@ -25,12 +25,6 @@ double MillisSince(Clock::time_point start) {
 
 std::string ShortId(const std::string& id) { return id.substr(0, 12); }
 
-std::string ObjectsDir(git_repository* repo) {
-  std::string dir = git_repository_commondir(repo);  // the git dir (a worktree's: its main one)
-  if (!dir.empty() && dir.back() != '/') dir += '/';
-  return dir + "objects";
-}
-
 // git's commit-graph, when the repository has a usable one; details say which it was.
 std::unique_ptr<CommitGraph> OpenCommitGraph(git_repository* repo, GitReport& report) {
   auto graph = CommitGraph::Open(ObjectsDir(repo));
@@ -137,6 +131,7 @@ Status GitCheck::CheckReleased(git_repository* repo, const CommitInfo& commit,
   report.details["allowed_refs"] = options_.allowed_refs;
   report.metrics["refs"] = refs.tips.size();
   report.metrics["commits_walked"] = found.commits_walked;
+  report.metrics["commits_read"] = found.commits_read;
   report.metrics["reachability_ms"] = MillisSince(start);
   if (found.tip) {
     report.details["contained_in"] = refs.tips[*found.tip].ref;
