@@ -173,6 +173,10 @@ Result<Lockfile> ParsePipfileLock(std::string_view text, const std::string& sour
     return Status::Reject(
         Reason::kLockfileInvalid,
         source + ":" + std::to_string(LineAt(text, e.byte)) + ": not valid JSON: " + e.what());
+  } catch (const Json::exception& e) {
+    // Not only parse_error: a number too large for a double (1e400) throws out_of_range (406),
+    // which escaped and terminated the agent (found by tests/fuzz/pipfile_lock_fuzz.cpp).
+    return Status::Reject(Reason::kLockfileInvalid, source + ": not valid JSON: " + e.what());
   }
   return PipfileLockReader(text, source).Run(root);
 }
