@@ -3,6 +3,7 @@
 #include <cctype>
 #include <initializer_list>
 
+#include "agent/core/bounded_json.h"
 #include "agent/core/sha256.h"
 
 namespace bg {
@@ -55,9 +56,12 @@ Result<Json> MakeAuditRecord(std::uint64_t seq, const std::string& time, std::st
 }
 
 std::optional<Json> ParseAuditLine(std::string_view line) {
-  Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  return j;
+  // Bounded like any JSON on disk that a crash or an attacker may have written: a line nested
+  // deeper than anything the agent writes (plugin details are cut at 64 levels when parsed) is
+  // damage, reported as a line that does not parse.
+  auto j = ParseBoundedJson(line, "audit line", JsonLimits{line.size(), kMaxAuditLineDepth});
+  if (!j.ok() || !j->is_object()) return std::nullopt;
+  return std::move(j).value();
 }
 
 std::optional<std::uint64_t> AuditSeq(const Json& record) {

@@ -27,7 +27,12 @@ std::string AuditLineHash(std::string_view line);
 Result<Json> MakeAuditRecord(std::uint64_t seq, const std::string& time, std::string_view event,
                              const std::string& prev, const Json& fields);
 
-// Parses one line; nullopt unless it is a JSON object. Never throws.
+// How deep an audit line may nest: twice what a plugin's result may (64), for the record
+// around it.
+inline constexpr std::size_t kMaxAuditLineDepth = 128;
+
+// Parses one line; nullopt unless it is a JSON object nested at most kMaxAuditLineDepth deep
+// (checked before parsing, without recursion: bounded_json.h). Never throws.
 std::optional<Json> ParseAuditLine(std::string_view line);
 
 // The record's `seq` when it is a positive integer, else nullopt.

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "agent/core/bounded_json.h"
 #include "agent/core/file_contents.h"
 #include "agent/serving/serving_layout.h"
 #include "agent/serving/serving_lock.h"
@@ -21,8 +22,10 @@ std::size_t CountEntries(const std::string& dir) {
 Json ReadStatusFile(const std::string& path) {
   const auto text = ReadFileContents(path);
   if (!text) return Json();
-  const Json j = Json::parse(*text, nullptr, false);
-  return j.is_discarded() ? Json() : j;
+  // Written by the agent, but read as damaged rather than trusted: bounded, like any JSON on
+  // disk that a crash or someone else may have written (bounded_json.h).
+  auto j = ParseBoundedJson(*text, "status.json", JsonLimits{16u << 20, 128});
+  return j.ok() ? std::move(j).value() : Json();
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <utility>
 
 namespace bg {
@@ -44,16 +45,6 @@ std::string_view OpText(Op op) {
 
 Status Invalid(std::string_view text, std::string_view why) {
   return Status::Error("\"" + std::string(text) + "\": " + std::string(why));
-}
-
-// Epoch and release equal to `prefix`'s, the candidate padded with zeros.
-bool ReleasePrefixMatch(const Pep440Version& candidate, const Pep440Version& prefix,
-                        std::size_t length) {
-  if (candidate.epoch() != prefix.epoch()) return false;
-  for (std::size_t i = 0; i < length; ++i) {
-    if (candidate.ReleaseAt(i) != prefix.ReleaseAt(i)) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -108,11 +99,48 @@ bool Pep440Specifier::EqualTo(const Pep440Version& candidate) const {
 }
 
 bool Pep440Specifier::PrefixMatch(const Pep440Version& candidate) const {
-  return ReleasePrefixMatch(candidate, version_, version_.release().size());
+  return InPrefixRange(candidate, version_.ReleaseDev0(version_.release()), version_.release());
+}
+
+// The exclusive comparisons, as PEP 440 words them and packaging (26.1 and later) implements
+// them, each as a plain comparison against the first or last version it admits:
+//   <V   everything below V's earliest pre-release (V.dev0) unless V is itself a pre-release,
+//        so <2.6 refuses 2.6rc1, while <1.0.post1 refuses only 1.0.post1.devN (not 1.0rc1);
+//   >V   for a dev release, from V.dev(N+1) up; for a post-release, from V.post(N+1).dev0 up;
+//        otherwise above V and not in V's post family (V+local, V.postN, V.postN+local), so
+//        >2.6.0a0 admits 2.6.0+cu124 and 2.6.0.post1 (neither is a post-release of 2.6.0a0).
+bool Pep440Specifier::LessThan(const Pep440Version& candidate) const {
+  const Pep440Version bound = version_.is_prerelease() ? version_ : version_.WithDev(0);
+  return candidate < bound;
+}
+
+bool Pep440Specifier::GreaterThan(const Pep440Version& candidate) const {
+  const Pep440Version& v = version_;
+  if (v.dev()) {
+    if (*v.dev() == UINT64_MAX) return candidate.Public() > v;
+    return candidate >= v.WithDev(*v.dev() + 1);
+  }
+  if (v.post()) {
+    if (*v.post() == UINT64_MAX) return candidate.Public() > v;
+    return candidate >= v.WithPost(*v.post() + 1).WithDev(0);
+  }
+  if (!(candidate > v)) return false;
+  const bool post_family =
+      candidate.SameReleaseAndPre(v) && (!candidate.dev() || candidate.post());
+  return !post_family;
+}
+
+// "==V.*": from V.dev0 up to, not including, the next prefix's dev0 (==1.2.* is
+// [1.2.dev0, 1.3.dev0)); "~=V" the same from V up, with V's release minus its last component.
+bool Pep440Specifier::InPrefixRange(const Pep440Version& candidate, const Pep440Version& lower,
+                                    std::vector<std::uint64_t> prefix) const {
+  if (candidate < lower) return false;
+  if (prefix.empty() || prefix.back() == UINT64_MAX) return true;
+  ++prefix.back();
+  return candidate < version_.ReleaseDev0(std::move(prefix));
 }
 
 bool Pep440Specifier::Contains(const Pep440Version& candidate) const {
-  const bool same_base = candidate.Base() == version_.Base();
   switch (op_) {
     case Op::kArbitrary:
       return Lower(candidate.ToString()) == Lower(operand_);
@@ -125,15 +153,14 @@ bool Pep440Specifier::Contains(const Pep440Version& candidate) const {
     case Op::kGreaterEqual:
       return candidate.Public() >= version_;
     case Op::kLess:
-      if (!(candidate < version_)) return false;
-      return !(!version_.is_prerelease() && candidate.is_prerelease() && same_base);
+      return LessThan(candidate);
     case Op::kGreater:
-      if (!(candidate > version_)) return false;
-      if (!version_.is_postrelease() && candidate.is_postrelease() && same_base) return false;
-      return !(candidate.has_local() && same_base);
-    case Op::kCompatible:
-      return candidate.Public() >= version_ &&
-             ReleasePrefixMatch(candidate, version_, version_.release().size() - 1);
+      return GreaterThan(candidate);
+    case Op::kCompatible: {
+      std::vector<std::uint64_t> prefix = version_.release();
+      prefix.pop_back();
+      return InPrefixRange(candidate, version_, std::move(prefix));
+    }
   }
   return false;
 }

@@ -2,12 +2,17 @@
 // matching, with the rules `packaging` (and so pip) applies:
 //   - "==V" / "!=V" ignore a candidate's local label unless V has one (==2.5.1 matches
 //     2.5.1+cu121); "==1.2.*" matches by release prefix (local labels ignored).
-//   - "<V" excludes pre-releases of V itself (<2.6 does not match 2.6.0rc1) unless V is one;
-//     ">V" excludes post-releases and local versions of V itself unless V is one.
-//   - "<=", ">=" compare the public version; "~=V" is ">=V" plus "==" on V's release minus its
-//     last component; "===" compares the normalized text, case-insensitively.
-// Matching never filters pre-releases out: a specifier here answers "is this exact locked
-// version inside the range", which is what a deny rule means.
+//   - "<V" excludes pre-releases of V itself (<2.6 does not match 2.6.0rc1, <1.0.post1 does not
+//     match 1.0.post1.dev0 but does match 1.0rc1) unless V is one; ">V" excludes V's own
+//     post-releases and local versions (>1.0 does not match 1.0.post1 or 1.0+cpu) unless V is
+//     a post-release, and only those: >2.6.0a0 matches 2.6.0+cu124 and 2.6.0.post1. This is
+//     the reading of packaging 26.1 (pypa/packaging#1140, #1141, #1097); packaging 23 (Debian
+//     12's) still excluded everything sharing V's release, which made deny rules fail open.
+//   - "<=", ">=" compare the public version; "~=V" is ">=V" and below the next release of V's
+//     release minus its last component; "===" compares the normalized text, case-insensitively.
+// Matching never filters pre-releases out (packaging's contains(v, prereleases=True)): a
+// specifier here answers "is this exact locked version inside the range", which is what a deny
+// rule means, so a deny rule matches pre-releases too and fails closed.
 //
 // Thread safety: value types.
 #pragma once
@@ -52,6 +57,10 @@ class Pep440Specifier {
  private:
   bool EqualTo(const Pep440Version& candidate) const;
   bool PrefixMatch(const Pep440Version& candidate) const;
+  bool LessThan(const Pep440Version& candidate) const;
+  bool GreaterThan(const Pep440Version& candidate) const;
+  bool InPrefixRange(const Pep440Version& candidate, const Pep440Version& lower,
+                     std::vector<std::uint64_t> prefix) const;
 
   Op op_ = Op::kEqual;
   bool wildcard_ = false;

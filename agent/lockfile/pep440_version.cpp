@@ -225,6 +225,32 @@ Pep440Version Pep440Version::Base() const {
   return v;
 }
 
+Pep440Version Pep440Version::WithDev(std::optional<std::uint64_t> dev) const {
+  Pep440Version v = Public();
+  v.dev_ = dev;
+  return v;
+}
+
+Pep440Version Pep440Version::WithPost(std::optional<std::uint64_t> post) const {
+  Pep440Version v = Public();
+  v.post_ = post;
+  return v;
+}
+
+Pep440Version Pep440Version::ReleaseDev0(std::vector<std::uint64_t> release) const {
+  Pep440Version v;
+  v.epoch_ = epoch_;
+  v.release_ = std::move(release);
+  v.dev_ = 0;
+  return v;
+}
+
+bool Pep440Version::SameReleaseAndPre(const Pep440Version& other) const {
+  if (epoch_ != other.epoch_ || CompareRelease(*this, other) != 0) return false;
+  if (pre_.has_value() != other.pre_.has_value()) return false;
+  return !pre_ || (pre_->kind == other.pre_->kind && pre_->number == other.pre_->number);
+}
+
 std::string Pep440Version::ToString() const {
   std::string out;
   if (epoch_ != 0) out += std::to_string(epoch_) + "!";

@@ -54,6 +54,16 @@ class Pep440Version {
   Pep440Version Public() const;
   // Epoch and release only ("1!2.0rc1.post1+x" -> "1!2.0").
   Pep440Version Base() const;
+  // Copies with one segment replaced and no local label, for the bounds of specifiers (what
+  // packaging's Version.__replace__ does): "1.0".WithDev(0) is "1.0.dev0",
+  // "1.0.post1".WithPost(2).WithDev(0) is "1.0.post2.dev0".
+  Pep440Version WithDev(std::optional<std::uint64_t> dev) const;
+  Pep440Version WithPost(std::optional<std::uint64_t> post) const;
+  // Epoch and `release` only, with a dev segment: the smallest version of that release.
+  Pep440Version ReleaseDev0(std::vector<std::uint64_t> release) const;
+  // The same epoch and release (trailing zeros ignored: 1.0 and 1.0.0 are one release) and the
+  // same pre-release segment.
+  bool SameReleaseAndPre(const Pep440Version& other) const;
 
   // The normalized spelling ("1.0-Alpha.1" -> "1.0a1", "2.5.1+CU121" -> "2.5.1+cu121").
   std::string ToString() const;

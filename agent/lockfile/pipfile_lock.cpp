@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/core/bounded_json.h"
 #include "agent/core/json.h"
 #include "agent/lockfile/artifact_name.h"
 #include "agent/lockfile/pep440_specifier.h"
@@ -9,6 +10,8 @@
 
 namespace bg {
 namespace {
+
+constexpr std::size_t kMaxPipfileDepth = 64;  // real ones nest 4 deep
 
 int LineAt(std::string_view text, std::size_t offset) {
   offset = std::min(offset, text.size());
@@ -157,6 +160,12 @@ class PipfileLockReader {
 }  // namespace
 
 Result<Lockfile> ParsePipfileLock(std::string_view text, const std::string& source) {
+  // A producer's file: nlohmann recurses once per nesting level (bounded_json.h).
+  if (const std::size_t depth = JsonNestingDepth(text); depth > kMaxPipfileDepth) {
+    return Status::Reject(Reason::kLockfileInvalid,
+                          source + ": nested " + std::to_string(depth) + " levels deep, more than the " +
+                              std::to_string(kMaxPipfileDepth) + " allowed");
+  }
   Json root;
   try {
     root = Json::parse(text.begin(), text.end());
@@ -164,6 +173,10 @@ Result<Lockfile> ParsePipfileLock(std::string_view text, const std::string& sour
     return Status::Reject(
         Reason::kLockfileInvalid,
         source + ":" + std::to_string(LineAt(text, e.byte)) + ": not valid JSON: " + e.what());
+  } catch (const Json::exception& e) {
+    // Not only parse_error: a number too large for a double (1e400) throws out_of_range (406),
+    // which escaped and terminated the agent (found by tests/fuzz/pipfile_lock_fuzz.cpp).
+    return Status::Reject(Reason::kLockfileInvalid, source + ": not valid JSON: " + e.what());
   }
   return PipfileLockReader(text, source).Run(root);
 }

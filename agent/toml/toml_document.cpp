@@ -6,6 +6,8 @@
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
+#include "agent/toml/toml_depth.h"
+
 namespace bg {
 namespace {
 
@@ -159,6 +161,11 @@ std::string JsonPointerEscape(std::string_view key) {
 Result<TomlDocument> ParseToml(std::string_view text, std::string source) {
   TomlDocument doc;
   doc.source = std::move(source);
+  if (const TomlDepth depth = TomlNestingDepth(text, kMaxTomlDepth); depth.line != 0) {
+    return Status::Error(doc.source + ":" + std::to_string(depth.line) +
+                         ": nested more than " + std::to_string(kMaxTomlDepth) +
+                         " levels deep (tables, dotted keys and inline arrays and tables)");
+  }
   try {
     toml::table table = toml::parse(text, doc.source);
     Converter converter(doc);

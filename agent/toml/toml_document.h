@@ -47,7 +47,13 @@ struct TomlDocument {
   int LineOf(const std::string& pointer) const;
 };
 
-// Parses `text`. A syntax error is returned as "<source>:<line>:<column>: <what>".
+// How deep a document may nest: tables, arrays, and each component of a dotted key count one
+// level. Real bundle.toml, config and lock files stay under 10.
+inline constexpr std::size_t kMaxTomlDepth = 64;
+
+// Parses `text`. A syntax error is returned as "<source>:<line>:<column>: <what>". A text
+// nesting deeper than kMaxTomlDepth is refused before toml++ reads it (toml_depth.h): toml++
+// bounds only inline values, and a 100,000-component dotted key crashed it.
 Result<TomlDocument> ParseToml(std::string_view text, std::string source);
 
 // toml++'s version, for --version.

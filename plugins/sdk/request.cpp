@@ -10,6 +10,10 @@ namespace {
 Result<Json> ParseJson(std::string_view text) {
   // nlohmann's parser stops at a NUL byte as if the input ended there; valid JSON has none.
   if (text.find('\0') != std::string_view::npos) return Status::Error("request holds a NUL byte");
+  if (const std::size_t depth = JsonNestingDepth(text); depth > kMaxRequestDepth) {
+    return Status::Error("request is nested " + std::to_string(depth) + " levels deep, more than " +
+                         std::to_string(kMaxRequestDepth));
+  }
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::exception& e) {

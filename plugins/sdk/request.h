@@ -20,6 +20,9 @@ inline constexpr int kProtocolVersion = 1;
 // A request larger than this is refused unread (a manifest with a signature for a very large
 // model is a few MiB).
 inline constexpr std::uint64_t kMaxRequestBytes = 16ull << 20;
+// Nor one nested deeper than this (the manifest nests 4 deep; a check's config is TOML, which
+// the agent bounds at 64).
+inline constexpr std::size_t kMaxRequestDepth = 128;
 
 struct Request {
   int protocol = kProtocolVersion;

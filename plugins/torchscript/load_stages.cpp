@@ -2,9 +2,9 @@
 #include <chrono>
 #include <limits>
 
+#include "plugins/modelscan/model_scan.h"
 #include "plugins/sdk/bundle_file.h"
 #include "plugins/sdk/safetensors.h"
-#include "plugins/torchscript/archive_check.h"
 #include "plugins/torchscript/stages.h"
 
 namespace bg::torchscript {
@@ -25,6 +25,31 @@ sdk::Result<std::vector<ParityCase>> ReadCases(const CheckContext& ctx) {
 
 }  // namespace
 
+bool ScanStage(CheckContext& ctx, std::string_view bytes, bool primary) {
+  using modelscan::ScanVerdict;
+  const modelscan::ScanReport scan = modelscan::ScanModel(bytes);
+  if (primary) {
+    ctx.report.details()["scan"] = scan.ToJson();
+    ctx.report.metrics()["scan_ms"] = scan.ms;
+  }
+  const std::string& path = ctx.manifest.model_path;
+  switch (scan.verdict) {
+    case ScanVerdict::kClean:
+      return true;
+    case ScanVerdict::kUnsafe: {
+      const auto& first = scan.findings.front();
+      ctx.report.Add(reason::kUnsafeModel, path + ": " + scan.summary,
+                     {{"entry", first.entry}, {"scan_finding", first.message}});
+      return false;
+    }
+    case ScanVerdict::kNotTorchScript:
+    case ScanVerdict::kUnreadable:
+      ctx.report.Add(reason::kModelLoadFailed, path + ": " + scan.summary);
+      return false;
+  }
+  return false;
+}
+
 std::optional<TorchModel> LoadModelStage(CheckContext& ctx, const std::string& device,
                                          bool primary) {
   const std::string& path = ctx.manifest.model_path;
@@ -34,10 +59,7 @@ std::optional<TorchModel> LoadModelStage(CheckContext& ctx, const std::string& d
     ctx.report.Add(reason::kModelLoadFailed, "cannot read the model: " + bytes.status().message());
     return std::nullopt;
   }
-  if (const std::string problem = ArchiveProblem(*bytes); !problem.empty()) {
-    ctx.report.Add(reason::kModelLoadFailed, path + ": " + problem);
-    return std::nullopt;
-  }
+  if (!ScanStage(ctx, *bytes, primary)) return std::nullopt;
   const auto start = std::chrono::steady_clock::now();
   auto model = TorchModel::Load(std::move(bytes).value(), device);
   const double ms =

@@ -8,8 +8,9 @@ namespace bg::torchscript {
 namespace {
 
 constexpr std::size_t kMaxFindings = 100;
-constexpr std::array<std::string_view, 10> kOrder = {
-    reason::kModelLoadFailed,  reason::kPreprocessing, reason::kTrainingMode,
+constexpr std::array<std::string_view, 11> kOrder = {
+    reason::kUnsafeModel,      reason::kModelLoadFailed, reason::kPreprocessing,
+    reason::kTrainingMode,
     reason::kArchitecture,     reason::kNonFinite,     reason::kParity,
     reason::kNondeterministic, reason::kBatch,         reason::kEdgeCase,
     reason::kLatency};

@@ -4,7 +4,7 @@
 // module it concerns) and notes (things skipped, defaults applied). The check keeps going after
 // a finding where it can, so that one run shows every problem; the result's reason is the
 // finding that comes first in this order (the most fundamental problem first):
-//   model-load-failed, preprocessing-spec-mismatch, training-mode, architecture-mismatch,
+//   unsafe-model, model-load-failed, preprocessing-spec-mismatch, training-mode, architecture-mismatch,
 //   non-finite-output, parity-mismatch, nondeterministic, batch-inconsistent, edge-case-failed,
 //   latency-budget.
 // details.findings lists them all (the first 100), details.notes the notes.
@@ -21,6 +21,7 @@
 namespace bg::torchscript {
 
 namespace reason {
+inline constexpr const char* kUnsafeModel = "unsafe-model";
 inline constexpr const char* kModelLoadFailed = "model-load-failed";
 inline constexpr const char* kPreprocessing = "preprocessing-spec-mismatch";
 inline constexpr const char* kTrainingMode = "training-mode";

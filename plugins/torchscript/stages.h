@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plugins/sdk/request.h"
@@ -32,8 +33,13 @@ struct CheckContext {
   std::vector<std::string> passed;  // what ran and passed, for the pass summary
 };
 
-// Opens the model file (O_NOFOLLOW, under bundle_dir) and loads it on `device`; adds
-// model-load-failed on failure. Records load_ms for the primary device.
+// The static scan (plugins/modelscan) of the model's bytes, before anything loads them: true
+// when they are a clean TorchScript archive. Otherwise adds unsafe-model (a hostile or
+// unverifiable archive) or model-load-failed (empty, not a ZIP, truncated, a torch.save
+// checkpoint). details.scan and metrics.scan_ms are the primary device's scan.
+bool ScanStage(CheckContext& ctx, std::string_view bytes, bool primary);
+// Opens the model file (O_NOFOLLOW, under bundle_dir), scans it (ScanStage) and loads the same
+// bytes on `device`; adds model-load-failed on failure. Records load_ms for the primary device.
 std::optional<TorchModel> LoadModelStage(CheckContext& ctx, const std::string& device,
                                          bool primary);
 // Reads and assembles the parity data; adds parity-mismatch when it is unreadable or malformed.

@@ -104,6 +104,44 @@ TEST_CASE("resnet18 and mobilenet pass through the agent under the whole sandbox
   CHECK(VerifyAudit(root) == 0);
 }
 
+TEST_CASE("the agent quarantines hostile models as unsafe-model before any payload runs") {
+  // Both would create their marker file inside torch::jit::load or a Python unpickle.
+  AgentRoot root;
+  const std::string plugins = fs::path(BG_TORCHSCRIPT_PLUGIN).parent_path().string();
+  root.WriteConfig("require_parity = true\nplugin_dirs = [\"" + plugins + "\"]\n",
+                   "[[checks]]\nkind = \"torchscript\"\ntimeout_s = 60\n");
+  // `bundlegate check` first: the same verdict, exit status 1, nothing moved.
+  const auto check = RunProcess({BUNDLEGATE_BIN, "check", TorchFixture("hostile-setstate-from-file"),
+                                 "--config", root.config(), "--json"});
+  INFO(check.out << check.err);
+  CHECK(check.exit_code == 1);
+  CHECK(json::parse(check.out)["reason"] == "unsafe-model");
+
+  AgentProcess agent(root);
+  REQUIRE(agent.WaitReady());
+  DropFixture(root, "hostile-setstate-from-file", "setstate");
+  DropFixture(root, "hostile-pickle-os-system", "pickle");
+  for (const char* name : {"setstate", "pickle"}) {
+    const json d = DecisionOf(root, name);
+    INFO(d.dump());
+    CHECK(d["event"] == "rejected");
+    CHECK(d["reason"] == "unsafe-model");
+  }
+  std::size_t quarantined = 0;
+  for (const auto& e : fs::directory_iterator(root.quarantine())) {
+    const json rejected = json::parse(ReadFile((e.path() / "REJECTED.json").string()));
+    CHECK(rejected["reason"] == "unsafe-model");
+    ++quarantined;
+  }
+  CHECK(quarantined == 2);
+  CHECK_FALSE(fs::exists(PwnedMarker("setstate-from-file")));
+  CHECK_FALSE(fs::exists(PwnedMarker("pickle-os-system")));
+  REQUIRE(agent.running());
+  DropFixture(root, "tiny", "good");
+  CHECK(DecisionOf(root, "good")["event"] == "promoted");
+  CHECK(VerifyAudit(root) == 0);
+}
+
 TEST_CASE("the agent rejects a hanging model at its timeout and stays up") {
   AgentRoot root;
   ConfigureTorchscript(root, 8);

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -19,8 +20,9 @@ namespace fs = std::filesystem;
 std::string GeneratorScript() { return SourceDir() + "/tests/python/make_torch_fixtures.py"; }
 
 std::string FixtureKey() {
-  const std::string scripts =
-      ReadFile(GeneratorScript()) + ReadFile(SourceDir() + "/scripts/bundlegate_pack.py");
+  const std::string scripts = ReadFile(GeneratorScript()) +
+                              ReadFile(SourceDir() + "/tests/python/hostile_models.py") +
+                              ReadFile(SourceDir() + "/scripts/bundlegate_pack.py");
   return Sha256Hex(scripts).substr(0, 16);
 }
 
@@ -62,6 +64,58 @@ std::string TorchFixture(const std::string& name) {
   INFO("fixture " << name);
   REQUIRE(fs::is_directory(dir));
   return dir;
+}
+
+namespace {
+
+std::vector<std::vector<std::string>> TabSeparated(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    std::vector<std::string> fields;
+    std::size_t f = start;
+    while (f <= end) {
+      const std::size_t tab = std::min(text.find('\t', f), end);
+      fields.push_back(text.substr(f, tab - f));
+      f = tab + 1;
+    }
+    if (end > start) rows.push_back(fields);
+    start = end + 1;
+  }
+  return rows;
+}
+
+std::string ListOf(const std::vector<std::string>& argv) {
+  const auto r = RunProcess(argv);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> TorchFixtureVerdicts() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& row : TabSeparated(ListOf({SystemPython(), GeneratorScript(), "--list"}))) {
+    REQUIRE(row.size() == 2);
+    out.emplace_back(row[0], row[1]);
+  }
+  return out;
+}
+
+std::vector<HostileCase> HostileCases() {
+  std::vector<HostileCase> out;
+  const std::string script = SourceDir() + "/tests/python/hostile_models.py";
+  for (const auto& row : TabSeparated(ListOf({SystemPython(), script, "list"}))) {
+    REQUIRE(row.size() == 4);
+    out.push_back({row[0], row[1], row[2], row[3]});
+  }
+  return out;
+}
+
+std::string PwnedMarker(const std::string& name) {
+  return std::string(BG_TORCH_FIXTURE_DIR) + "/pwned/" + name;
 }
 
 sdk::Json PluginRequest(const std::string& bundle_dir, const sdk::Json& config) {

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "plugins/sdk/json.h"
 #include "tests/support/process.h"
@@ -15,6 +17,21 @@ namespace bg::test {
 
 // The directory of fixture bundle `name` (see make_torch_fixtures.py --list).
 std::string TorchFixture(const std::string& name);
+
+// Every fixture and the TorchScript plugin's expected verdict (make_torch_fixtures.py --list).
+std::vector<std::pair<std::string, std::string>> TorchFixtureVerdicts();
+
+// The hostile models (hostile_models.py list); each is fixture "hostile-<name>".
+struct HostileCase {
+  std::string name;
+  std::string reason;  // the plugin's expected reason
+  std::string live;    // how a naive reader runs its payload ("-": no live payload)
+  std::string needle;  // what the scan's summary must mention
+};
+std::vector<HostileCase> HostileCases();
+
+// The file that hostile case `name`'s payload creates if it ever runs.
+std::string PwnedMarker(const std::string& name);
 
 // The plugin's request for the bundle at `bundle_dir`: its bundle.toml read by the agent's own
 // manifest parser (Manifest::ToJson, exactly what the agent sends) and `config`.

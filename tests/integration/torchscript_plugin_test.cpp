@@ -46,6 +46,7 @@ std::string CopyFixture(const TempDir& tmp, const std::string& name) {
 void RequirePasses(const std::string& name) {
   const Json r = CheckFixture(name);
   RequireVerdict(r, "pass", "");
+  CHECK(r["details"]["scan"]["verdict"] == "clean");
   CHECK(r["details"]["findings"].empty());
   CHECK(r["metrics"]["load_ms"].get<double>() > 0);
   CHECK(r["metrics"].contains("total_ms"));
@@ -196,7 +197,7 @@ TEST_CASE("a model of another architecture is architecture-mismatch listing the 
 
 TEST_CASE("models that are not loadable TorchScript are model-load-failed") {
   const std::pair<const char*, const char*> cases[] = {
-      {"pickled-model", "PytorchStreamReader failed locating file constants.pkl"},
+      {"pickled-model", "a torch.save checkpoint"},
       {"truncated-model", "the file is truncated"},
       {"empty-model", "the file is empty"},
       {"garbage-model", "not a ZIP archive"},

@@ -10,6 +10,11 @@ Each fixture is a complete bundle OUT_DIR/NAME whose [[files]] sizes and hashes 
 (after any deliberate damage), so the agent's integrity check passes and the failure reaches
 the plugin. The expected verdict of the TorchScript plugin (default config) is in FIXTURES.
 
+Hostile models (hostile-<case>, see hostile_models.py): a tiny bundle whose model.pt is one of
+hostile_models.CASES, each payload aimed at OUT_DIR/../pwned/<case> (outside OUT_DIR, which is
+renamed when complete), so a test can prove that no payload ran: that file must not exist.
+rezipped-tiny is tiny rewritten by Python's zipfile: another writer, still clean.
+
 Process-level failures, for the agent's runner (the plugin cannot report these itself):
   forward-crashes    forward computes an integer remainder by zero in the TorchScript
                      interpreter: the plugin process dies of SIGFPE
@@ -32,7 +37,9 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bundlegate_pack  # noqa: E402
+import hostile_models  # noqa: E402
 
 COMMIT = "3f2a9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b"
 PREPROCESSING = "imagenet-norm-v2"
@@ -313,8 +320,40 @@ def architecture_mismatch(out, work):
 
 
 def pickled_model(out, work):
+    """A torch.save checkpoint (a state_dict: allowed globals only), not TorchScript."""
     bundle = _pack(out, "pickled-model", Tiny(), _tiny_cases(), work)
+    torch.save(Tiny().eval().state_dict(), str(bundle / "model.pt"))
+    bundlegate_pack.refresh_files(bundle)
+
+
+def pickled_module(out, work):
+    """torch.save of a whole module: loading it imports and builds classes the pickle names."""
+    bundle = _pack(out, "pickled-module", Tiny(), _tiny_cases(), work)
     torch.save(Tiny().eval(), str(bundle / "model.pt"))
+    bundlegate_pack.refresh_files(bundle)
+
+
+def pwned_dir(out):
+    return Path(out).resolve().parent / "pwned"
+
+
+def _with_model(out, work, name, data):
+    bundle = _pack(out, name, Tiny(), _tiny_cases(), work)
+    (bundle / "model.pt").write_bytes(data)
+    bundlegate_pack.refresh_files(bundle)
+
+
+def _hostile(case):
+    def make(out, work):
+        maker = hostile_models.CASES[case][0]
+        _with_model(out, work, "hostile-" + case, maker(pwned_dir(out) / case))
+    return make
+
+
+def rezipped_tiny(out, work):
+    bundle = _pack(out, "rezipped-tiny", Tiny(), _tiny_cases(), work)
+    data = (bundle / "model.pt").read_bytes()
+    (bundle / "model.pt").write_bytes(hostile_models.rezip(hostile_models.entries(data)))
     bundlegate_pack.refresh_files(bundle)
 
 
@@ -397,6 +436,8 @@ FIXTURES = {
     "preprocessing-mismatch": (preprocessing_mismatch, "preprocessing-spec-mismatch"),
     "architecture-mismatch": (architecture_mismatch, "architecture-mismatch"),
     "pickled-model": (pickled_model, "model-load-failed"),
+    "pickled-module": (pickled_module, "unsafe-model"),
+    "rezipped-tiny": (rezipped_tiny, "pass"),
     "truncated-model": (truncated_model, "model-load-failed"),
     "empty-model": (empty_model, "model-load-failed"),
     "garbage-model": (garbage_model, "model-load-failed"),
@@ -410,6 +451,8 @@ FIXTURES = {
     "refuses-empty-batch": (refuses_empty, "pass"),
     "casts-input": (casts_input, "edge-case-failed"),
 }
+for _case, (_maker, _reason, _live, _needle) in hostile_models.CASES.items():
+    FIXTURES["hostile-" + _case] = (_hostile(_case), _reason)
 
 
 def main(argv):
@@ -427,6 +470,8 @@ def main(argv):
         print(f"unknown fixtures: {', '.join(unknown)}", file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(pwned_dir(out), ignore_errors=True)
+    pwned_dir(out).mkdir()
     work = out / ".producer"
     for name in names:
         torch.manual_seed(zlib.crc32(name.encode()))

@@ -572,3 +572,11 @@ TEST_CASE("IsRfc3339 accepts timestamps and rejects the rest") {
   CHECK_FALSE(IsRfc3339("2026-11-28T10:00:00Zjunk"));
   CHECK_FALSE(IsRfc3339(""));
 }
+
+TEST_CASE("an audit line nested deeper than the agent writes reads as damaged") {
+  const std::string deep = "{\"seq\":1,\"x\":" + std::string(100000, '[') +
+                           std::string(100000, ']') + "}";
+  CHECK_FALSE(ParseAuditLine(deep).has_value());
+  const std::string ok = "{\"seq\":1,\"x\":" + std::string(100, '[') + std::string(100, ']') + "}";
+  CHECK(ParseAuditLine(ok).has_value());
+}

@@ -64,4 +64,11 @@ TEST_CASE("malformed Pipfile.lock files are lockfile-invalid with their line") {
              Catch::Contains("expected an array of strings"));
   CHECK_THAT(InvalidMessage("{\"_meta\": {}, \"default\": []}", "Pipfile.lock"),
              Catch::Contains("default: expected an object of packages"));
+  // Found by fuzzing: a number beyond a double threw out_of_range, not parse_error, and the
+  // exception escaped (std::terminate in the agent).
+  CHECK_THAT(InvalidMessage("{\"_meta\": {\"x\": 1e400}, \"default\": {}}", "Pipfile.lock"),
+             Catch::Contains("Pipfile.lock: not valid JSON") && Catch::Contains("number overflow"));
+  // Nested 100,000 deep (200 KB): refused before the recursive parser sees it.
+  CHECK_THAT(InvalidMessage(std::string(100000, '[') + std::string(100000, ']'), "Pipfile.lock"),
+             Catch::Contains("Pipfile.lock: nested 100000 levels deep, more than the 64 allowed"));
 }

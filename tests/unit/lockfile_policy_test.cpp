@@ -139,6 +139,40 @@ TEST_CASE("deny rules match PEP 440 specifiers on normalized names") {
   CHECK(Evaluate("torch==2.6.0rc1\n", policy, "2.6.0").empty());
 }
 
+TEST_CASE("deny rules with exclusive bounds deny what PEP 440 puts inside them") {
+  // Issue 8 item 17: both of these got through, while the version next to them was denied.
+  LockfilePolicy policy;
+  policy.deny = {Deny("torch>2.6.0a0")};
+  for (const char* v : {"2.6.0", "2.6.0+cu124", "2.6.0.post1", "2.6.0a1", "2.7.0+cpu"}) {
+    INFO(v);
+    CHECK(Reasons(Evaluate("torch==" + std::string(v) + "\n", policy, v)) ==
+          std::vector<std::string>{"denied-dependency"});
+  }
+  CHECK(Evaluate("torch==2.6.0a0+cu124\n", policy, "2.6.0a0").empty());
+  CHECK(Evaluate("torch==2.6.0a0.post1\n", policy, "2.6.0a0").empty());
+
+  policy.deny = {Deny("numpy<1.26.4.post1")};
+  for (const char* v : {"1.26.4rc1", "1.26.4", "1.26.4+local", "1.26.4.dev3", "1.26.3"}) {
+    INFO(v);
+    CHECK(Reasons(Evaluate("numpy==" + std::string(v) + "\n", policy)) ==
+          std::vector<std::string>{"denied-dependency"});
+  }
+  CHECK(Evaluate("numpy==1.26.4.post1.dev0\n", policy).empty());
+  CHECK(Evaluate("numpy==1.26.4.post1\n", policy).empty());
+}
+
+TEST_CASE("deny rules match pre-releases (they fail closed)") {
+  LockfilePolicy policy;
+  policy.deny = {Deny("numpy>=1.26")};
+  CHECK(Reasons(Evaluate("numpy==2.0.0rc1\n", policy)) ==
+        std::vector<std::string>{"denied-dependency"});
+  CHECK(Reasons(Evaluate("numpy==1.27.dev0\n", policy)) ==
+        std::vector<std::string>{"denied-dependency"});
+  policy.deny = {Deny("numpy==1.26.*")};
+  CHECK(Reasons(Evaluate("numpy==1.26.0b2\n", policy)) ==
+        std::vector<std::string>{"denied-dependency"});
+}
+
 TEST_CASE("an unpinned package a deny rule names fails closed") {
   LockfilePolicy policy;
   policy.require_pinned = false;

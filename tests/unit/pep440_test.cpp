@@ -138,6 +138,7 @@ TEST_CASE("less than excludes pre-releases of the bound itself") {
   CHECK(Matches("<2.6", "2.5.1+cu121"));
   CHECK(Matches("<2.6", "2.5.1"));
   CHECK(Matches("<2.6", "2.6.0rc1") == false);
+  CHECK(Matches("<2.6.post1", "2.6.0rc1"));
   CHECK(Matches("<2.6", "2.6.0.dev20241001") == false);
   CHECK(Matches("<2.6", "2.5.0rc1"));
   CHECK(Matches("<2.6rc2", "2.6rc1"));
@@ -152,6 +153,87 @@ TEST_CASE("greater than excludes post-releases and local versions of the bound i
   CHECK(Matches(">1.13.1.post1", "1.13.1.post2"));
   CHECK_FALSE(Matches(">1.13.1", "1.13.1+cu117"));
   CHECK(Matches(">1.13.1", "1.13.2+cu117"));
+}
+
+// The cases where PEP 440's wording is easy to misread, each checked against packaging 26.1
+// (pypa/packaging#1140, #1141, #1097, #788) and the spec's text. Debian 12's packaging 23.0
+// answers the "changed" rows the other way; the differential test (pep440_oracle_test.py)
+// covers the rest against it.
+TEST_CASE("exclusive comparisons: the tricky cases") {
+  struct Row {
+    const char* spec;
+    const char* version;
+    bool inside;
+  };
+  const Row rows[] = {
+      // > V: only V's own post-releases and local versions are left out...
+      {">1.0", "1.0+local", false},
+      {">1.0", "1.0.post0", false},
+      {">1.0", "1.0.post1+local", false},
+      {">1.0", "1.0.post1.dev0", false},
+      {">1.0", "1.0.1.dev0", true},
+      {">1.0", "1.0.1+local", true},
+      {">1!1.0", "1.0.post1", false},
+      {">1.0", "1!1.0", true},
+      // ... so a pre-release or dev V does not keep out its release's post or local versions
+      // (changed: packaging 23 compared base versions).
+      {">2.6.0a0", "2.6.0+cu124", true},
+      {">2.6.0a0", "2.6.0", true},
+      {">2.6.0a0", "2.6.0.post1", true},
+      {">2.6.0a0", "2.6.0a0+local", false},
+      {">2.6.0a0", "2.6.0a0.post1", false},
+      {">2.6.0a0", "2.6.0a0.post1.dev1", false},
+      {">2.6.0a0", "2.6.0a1", true},
+      {">1.0.dev1", "1.0.post0", true},
+      {">1.0.dev1", "1.0+local", true},
+      {">1.0.dev1", "1.0.dev1+local", false},
+      {">1.0.dev1", "1.0.dev2", true},
+      {">4.1.0a2.dev1234", "4.1.0a2.dev1235+local", true},
+      {">4.1.0a2.dev1234", "4.1.0a2.dev1234+local", false},
+      // > V.postN: later post-releases (and their dev releases) are in, V.postN+local is not.
+      {">1.0.post1", "1.0.post2", true},
+      {">1.0.post1", "1.0.post2.dev0", true},
+      {">1.0.post1", "1.0.post1+local", false},
+      {">1.0.post1", "1.0.post2+local", true},
+      {">1.0.post0", "1.0.post1.dev0", true},
+      // < V: V's own pre-releases are out unless V is one...
+      {"<1.0", "1.0rc1", false},
+      {"<1.0", "1.0.dev0", false},
+      {"<1.0", "1.0a1+local", false},
+      {"<1.0", "0.9.post1+local", true},
+      {"<1.0", "1.0+local", false},
+      {"<1.0rc2", "1.0rc1", true},
+      {"<1.0rc2", "1.0rc1.post1", true},
+      {"<1.0rc2", "1.0.dev5", true},
+      {"<1.0rc2", "1.0rc2.dev1", true},
+      {"<1.0.dev2", "1.0.dev1", true},
+      {"<3.0.0a8", "3.0.0a7", true},
+      // ... and the pre-releases of V.postN are V.postN.devM only (changed: packaging 23
+      // left out every pre-release of 1.26.4).
+      {"<1.26.4.post1", "1.26.4rc1", true},
+      {"<1.26.4.post1", "1.26.4.dev0", true},
+      {"<1.26.4.post1", "1.26.4", true},
+      {"<1.26.4.post1", "1.26.4+local", true},
+      {"<1.26.4.post1", "1.26.4.post1.dev0", false},
+      {"<1.26.4.post1", "1.26.4.post0", true},
+      // Trailing zeros are one release; epochs outrank everything.
+      {"<1.0.0", "1.0rc1", false},
+      {">1.0.0", "1.0.post1", false},
+      {"<1!0.1", "5.0", true},
+      {">1!0.1", "5.0", false},
+      // ~= and wildcards are ranges that end before the next release's dev0.
+      {"~=1.4.2", "1.5.dev0", false},
+      {"~=1.4.2", "1.4.99+local", true},
+      {"~=1.4.2", "1.4.2.dev1", false},
+      {"~=1.4.2rc1", "1.4.2rc1", true},
+      {"==1.0.0.*", "1.0rc1", true},
+      {"==1.0.*", "1.1.dev0", false},
+      {"!=1.0.*", "1.0.post1+local", false},
+  };
+  for (const Row& r : rows) {
+    INFO(r.spec << " contains " << r.version << " should be " << r.inside);
+    CHECK(Matches(r.spec, r.version) == r.inside);
+  }
 }
 
 TEST_CASE("inclusive bounds compare the public version") {

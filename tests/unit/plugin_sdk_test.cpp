@@ -75,6 +75,12 @@ TEST_CASE("malformed requests are refused with a reason") {
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.status().message(), Catch::Contains(fragment));
   }
+  // Nested 100,000 deep: measured before nlohmann (which recurses) sees it.
+  const std::string deep = R"({"protocol":1,"bundle_dir":"/b","manifest":{},"config":{"x":)" +
+                           std::string(100000, '[') + std::string(100000, ']') + "}}";
+  auto r = ParseRequest(deep);
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("nested 100002 levels deep, more than 128"));
 }
 
 TEST_CASE("a result serializes with one-line summaries and no reason on pass") {

@@ -8,7 +8,6 @@
 
 #include "plugins/sdk/safetensors_writer.h"
 #include "plugins/torchscript/architecture.h"
-#include "plugins/torchscript/archive_check.h"
 #include "plugins/torchscript/bundle_manifest.h"
 #include "plugins/torchscript/compare.h"
 #include "plugins/torchscript/options.h"
@@ -335,14 +334,4 @@ TEST_CASE("the report fails with the most fundamental reason and keeps every fin
   CHECK(result.details["findings"].size() == 4);
   CHECK(result.details["findings"][1]["case"] == "a");
   CHECK(result.details["notes"][0] == "cuda skipped");
-}
-
-TEST_CASE("model files that cannot be TorchScript archives are named before LibTorch reads them") {
-  const std::string zip = std::string("PK\x03\x04", 4) + std::string(100, 'x') +
-                          std::string("PK\x05\x06", 4) + std::string(18, '\0');
-  CHECK(ArchiveProblem(zip).empty());
-  CHECK(ArchiveProblem("") == "the file is empty");
-  CHECK_THAT(ArchiveProblem("\x80\x02garbage"), Catch::Contains("not a ZIP archive"));
-  CHECK_THAT(ArchiveProblem(zip.substr(0, 60)), Catch::Contains("truncated"));
-  CHECK(ArchiveProblem(std::string("\x18\0\0\0PTMF", 8)).empty());  // flatbuffer: LibTorch decides
 }
