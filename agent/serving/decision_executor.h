@@ -97,6 +97,8 @@ class DecisionExecutor {
   // Whether d.source is a snapshot that copy intake made durable (no need to sync it again).
   bool SnapshotDurable(const WorkItem& item, const Decision& d) const;
   Status MoveCurrent(Run& run, Decision& d, Json& fields);
+  // Versions of `name` that decisions recorded in other work items refer to (retention keeps them).
+  std::set<std::string> PinnedVersions(const std::string& own_id, const std::string& name) const;
   // executor_quarantine.cpp
   Result<ExecutionResult> CarryQuarantine(Run& run, Decision d);
   Result<Moved> MoveIntoQuarantine(Run& run, Decision& d);

@@ -41,6 +41,25 @@ const HistoryEntry* LastRollback(const std::vector<HistoryEntry>& history, std::
 
 }  // namespace
 
+std::set<std::string> DecisionExecutor::PinnedVersions(const std::string& own_id,
+                                                       const std::string& name) const {
+  // Decisions recorded and not yet carried out (a crash, a failed step waiting for its retry):
+  // the versions they promote or re-validate as served must not be retired under them.
+  std::set<std::string> pinned;
+  for (const auto& id : work_.ListIds()) {
+    if (id == own_id) continue;
+    auto journal = DecisionJournal::Load(env_, work_.paths().Dir(id), id);
+    if (!journal.ok()) continue;
+    const Json* last = journal->Last("decision");
+    if (last == nullptr) continue;
+    auto d = Decision::FromJson(last->value("decision", Json::object()));
+    if (d.ok() && d->action != Decision::Action::kQuarantine && d->name == name) {
+      pinned.insert(d->version);
+    }
+  }
+  return pinned;
+}
+
 Result<DecisionExecutor::Moved> DecisionExecutor::MoveIntoServing(const Decision& d,
                                                                   bool snapshot_durable,
                                                                   std::string* why) {
@@ -170,7 +189,8 @@ Result<ExecutionResult> DecisionExecutor::CarryPromote(Run& run, Decision d) {
   env_.CrashPoint("promote.after-audit");
   // Past the record, failures are warnings: the promotion stands, and what is left over (an old
   // version, work/<id>) is finished by the retry or the next start, from the journal.
-  RetentionContext ctx{layout_, serving_.keep_versions, run.item.id, audit_, env_};
+  RetentionContext ctx{layout_, serving_.keep_versions, run.item.id, audit_, env_,
+                       PinnedVersions(run.item.id, d.name)};
   auto retired = ApplyRetention(ctx, d.name, d.version, run.journal);
   if (retired.ok()) {
     run.out.retired = std::move(retired).value();

@@ -22,6 +22,7 @@ Result<Json> RetireOne(const RetentionContext& ctx, const std::string& name,
   if (!PathExists(hidden)) {
     if (!IsDirectory(visible)) return Json();  // deleted before a crash, and audited before that
     if (Protected(layout, name, version)) return Json();  // current again since the choice
+    if (ctx.pinned.count(version)) return Json();  // a pending decision refers to it now
     BG_ASSIGN_OR_RETURN(DirectoryHandle model, DirectoryHandle::Open(ctx.env, layout.ModelDir(name)));
     BG_RETURN_IF_ERROR(ctx.env.Rename(visible, hidden, RenameMode::kNoReplace));
     BG_RETURN_IF_ERROR(model.Sync());
@@ -42,7 +43,8 @@ Result<Json> RetireOne(const RetentionContext& ctx, const std::string& name,
 }  // namespace
 
 std::vector<std::string> ChooseRetired(const ServingLayout& layout, const std::string& name,
-                                       std::int64_t keep_versions, const std::string& promoted) {
+                                       std::int64_t keep_versions, const std::string& promoted,
+                                       const std::set<std::string>& pinned) {
   std::vector<std::string> chosen;
   if (keep_versions <= 0) return chosen;
   const auto current = ReadCurrent(layout, name);
@@ -52,7 +54,7 @@ std::vector<std::string> ChooseRetired(const ServingLayout& layout, const std::s
   for (const auto& v : PromotionOrder(ReadHistory(layout, name))) {
     if (count <= keep_versions) break;
     if (std::find(existing.begin(), existing.end(), v) == existing.end()) continue;
-    if (v == current || v == before || v == promoted) continue;
+    if (v == current || v == before || v == promoted || pinned.count(v)) continue;
     chosen.push_back(v);
     --count;
   }
@@ -63,7 +65,7 @@ Result<std::vector<Json>> ApplyRetention(const RetentionContext& ctx, const std:
                                          const std::string& promoted, DecisionJournal& journal) {
   const Json* plan = journal.Last("retire");
   if (plan == nullptr) {
-    const auto chosen = ChooseRetired(ctx.layout, name, ctx.keep_versions, promoted);
+    const auto chosen = ChooseRetired(ctx.layout, name, ctx.keep_versions, promoted, ctx.pinned);
     BG_ASSIGN_OR_RETURN(const AuditMark mark, ReadAuditMark(ctx.audit.path()));
     // Synced only when it chooses something: nothing acts on an empty choice.
     BG_RETURN_IF_ERROR(journal.Append(

@@ -1,5 +1,7 @@
 // Retention: keeping at most serving.keep_versions versions of a model, never the current one,
-// the one before it (what a rollback returns to), or the one just promoted.
+// the one before it (what a rollback returns to), the one just promoted, or one that a decision
+// recorded in work/ and not yet carried out refers to (an identical re-drop decided a no-op
+// because that version is served: `pinned`; the no-op is re-validated when carried out anyway).
 //
 // After a promotion is audited, under the serving lock:
 //   1. choose the versions to remove, once: journal record "retire" (synced)  retire.after-plan
@@ -10,12 +12,13 @@
 // A resume after a kill anywhere replays the recorded choice: a hidden directory is audited (if
 // it was not yet) and deleted; a version already gone was audited before it went; a version
 // still visible is re-checked first, and kept if it has become current or the one before it
-// (a rollback while the agent was down).
+// (a rollback while the agent was down) or is pinned now.
 //
 // Thread safety: the caller holds the serving lock and serializes calls.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,11 +35,13 @@ struct RetentionContext {
   const std::string& intake_id;  // the promotion that retires
   AuditLog& audit;
   Env& env;
+  std::set<std::string> pinned = {};  // versions pending decisions refer to: never removed
 };
 
 // Oldest first, by promotion; versions the history does not know are never removed.
 std::vector<std::string> ChooseRetired(const ServingLayout& layout, const std::string& name,
-                                       std::int64_t keep_versions, const std::string& promoted);
+                                       std::int64_t keep_versions, const std::string& promoted,
+                                       const std::set<std::string>& pinned = {});
 
 // Steps 1-4 above for the promotion of `name` `promoted`; returns the "retired" records.
 Result<std::vector<Json>> ApplyRetention(const RetentionContext& ctx, const std::string& name,

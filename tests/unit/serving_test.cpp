@@ -273,3 +273,47 @@ TEST_CASE("FindAuditRecordSince reads only what was appended after the mark") {
   CHECK_FALSE(FindAuditRecordSince(path, *mark, "old", match("old"))->has_value());
   CHECK(FindAuditRecordSince(path, AuditMark{}, "old", match("old"))->has_value());
 }
+
+TEST_CASE("item 1: retention never removes a version that a recorded, unfinished no-op refers to") {
+  Fixture f;
+  f.config.serving.keep_versions = 2;
+  DecisionExecutor executor(f.config, *f.work, *f.audit, Env::Default());
+  auto promote = [&](const std::string& inbox_name, const std::string& version) {
+    test::BundleSpec spec;
+    spec.version = version;
+    spec.files["model.pt"] = "weights " + version;
+    auto [item, d] = f.Checked(inbox_name, spec, executor);
+    REQUIRE(d.action == Decision::Action::kPromote);
+    auto done = executor.Execute(item, d);
+    REQUIRE(done.ok());
+    return *done;
+  };
+  promote("a", "1");
+  promote("b", "2");
+  // An identical re-drop of 1 is checked and decided a no-op; its decision is recorded, and then
+  // the agent dies before carrying it out (or its step fails and waits for a retry).
+  test::BundleSpec again;
+  again.version = "1";
+  again.files["model.pt"] = "weights 1";
+  auto [redrop, noop] = f.Checked("a-again", again, executor);
+  REQUIRE(noop.action == Decision::Action::kNoop);
+  {
+    auto journal = DecisionJournal::Load(Env::Default(), f.work->paths().Dir(redrop.id), redrop.id);
+    REQUIRE(journal.ok());
+    REQUIRE(journal->Append({{"type", "decision"}, {"decision", noop.ToJson()}}, true).ok());
+  }
+  // 3 is promoted: keep_versions = 2 would retire 1, but the pending no-op refers to it.
+  const ExecutionResult third = promote("c", "3");
+  CHECK(third.retired.empty());
+  CHECK(IsDirectory(f.config.paths.serving + "/test-model/1"));
+  auto finished = executor.Resume(redrop);
+  REQUIRE(finished.ok());
+  CHECK(finished->decision.action == Decision::Action::kNoop);
+  CHECK(finished->record["noop"] == true);
+  CHECK(finished->record["path"] == f.config.paths.serving + "/test-model/1");
+  // Once nothing refers to it, the next promotion retires it as usual.
+  const ExecutionResult fourth = promote("d", "4");
+  REQUIRE(fourth.retired.size() == 2);
+  CHECK(fourth.retired[0]["version"] == "1");
+  CHECK_FALSE(PathExists(f.config.paths.serving + "/test-model/1"));
+}
