@@ -102,6 +102,15 @@ Status DecisionExecutor::MoveCurrent(Run& run, Decision& d, Json& fields) {
   // A rollback that a crash left half done is finished (or withdrawn) before `current` is read.
   BG_ASSIGN_OR_RETURN(const std::string finished, FinishPendingRollback(layout_, d.name, audit_, env_));
   if (!finished.empty()) run.out.warnings.push_back(finished);
+  // A choice about `current` revised before a crash (the "current" record) is replayed as made.
+  if (const Json* revised = run.journal.Last("current")) {
+    d.make_current = revised->value("make_current", false);
+    const auto found = revised->find("found");
+    d.expected_current = found != revised->end() && found->is_string()
+                             ? std::optional<std::string>(found->get<std::string>())
+                             : std::nullopt;
+    d.current_note = revised->value("note", "");
+  }
   const auto history = ReadHistory(layout_, d.name);
   const auto current = ReadCurrent(layout_, d.name);
   const std::size_t since = std::min<std::size_t>(d.history_len, history.size());
@@ -125,14 +134,15 @@ Status DecisionExecutor::MoveCurrent(Run& run, Decision& d, Json& fields) {
     }
   } else if (!d.make_current) {
     note = d.current_note;
-  } else if (current == d.version) {
-    made = stays = true;  // swapped before a crash
   } else if (const HistoryEntry* rollback = LastRollback(history, since)) {
-    // An operator's rollback since this promotion was decided: it stands.
+    // An operator's rollback since this promotion was decided: it stands, even when it went to
+    // this very version (then the rollback made it current, not this promotion).
     made = rollback->from == d.version;
     note = made ? rollback_note(*rollback)
-                : "not made current: `bundlegate rollback` moved current to " + rollback->version +
-                      " after this promotion was decided";
+                : "not made current by this promotion: `bundlegate rollback` moved current to " +
+                      rollback->version + " after this promotion was decided";
+  } else if (current == d.version) {
+    made = stays = true;  // swapped before a crash
   } else if (current == d.expected_current) {
     made = stays = swap = true;
   } else {

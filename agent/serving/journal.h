@@ -29,6 +29,31 @@
 // A reader ignores a torn last line (a crash mid-append) and fails on any other bad line, on a
 // record larger than kMaxRecordBytes, and on a header of a newer format.
 //
+// Replay rules (DecisionExecutor::Resume, recovery.h; what a takeover must do the same way):
+//  1. No "decision" record: nothing was chosen. The bundle is checked again, unless it has
+//     limits.max_check_attempts "check-started" records: then it is quarantined as
+//     plugin-crashed (the agent died checking it each time), never checked an n+1-th time.
+//  2. Otherwise the LAST "decision" is carried out, under the serving lock, from its first step,
+//     each step idempotent: a step already done is recognized (the source's recorded device and
+//     inode at the target; the audit record with this intake id after decision.plan.audit_mark;
+//     this intake id in serving/<name>/.history.jsonl after plan.history_len), never redone.
+//  3. `current` is moved only if plan.make_current and `current` is still plan.expected_current
+//     (or already this version). A rollback recorded in the history after plan.history_len (an
+//     operator's, while the agent was down) stands: the promotion finishes without moving
+//     `current` and its record says so. A later "current" record overrides plan.make_current.
+//  4. A "retire" record is the retention choice: only those versions are hidden and audited
+//     ("retired", once per version after its audit_mark) and deleted; one that became current,
+//     the one before it, or that another pending decision refers to is kept.
+//  5. A step that has become impossible (the served copy of a no-op is gone or differs, the
+//     version was promoted by another bundle, the target collides with the layout) is not
+//     retried: a new "decision" record with `why` is appended, synced, and carried out instead
+//     (at most a few times: more is a bug, reported as an error). A source that is neither where
+//     it was nor at its target is audited once as "lost", never as a promotion or rejection.
+//  6. The journal is rewritten (new file, synced, renamed) before a resume acts on it, since a
+//     sync that failed earlier proves nothing about what is on disk.
+// work/<id> is removed (renamed to work/.removing-<id> first) only after the decision's audit
+// record; so a journal without a work directory never exists, and the reverse means "undecided".
+//
 // Durability: a synced Append writes the line and fdatasyncs the descriptor it wrote with (and,
 // the first time, the directory entries that lead to the file). After a failed sync the whole
 // journal is written again through a new file and synced, rather than trusting a retried sync

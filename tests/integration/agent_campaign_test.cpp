@@ -446,7 +446,8 @@ class Trial {
       for (const auto& r : records) {
         const auto seq = r.value("seq", std::uint64_t{0});
         if (r.value("event", "") == "rolled-back" && r.value("name", "") == p.value("name", "") &&
-            seq > from && seq < to && p.value("current", "") == p.value("version", "")) {
+            seq > from && seq < to && p.value("current", "") == p.value("version", "") &&
+            r.value("to", "") != p.value("version", "")) {
           Violation("promotion of " + p.value("name", "") + " " + p.value("version", "") +
                     " (seq " + std::to_string(to) + ") undid the rollback at seq " + std::to_string(seq));
         }

@@ -271,6 +271,19 @@ TEST_CASE("item 7: versions and names that collide with the serving layout are m
     CHECK(d[0]["reason"] == "manifest-invalid");
     CHECK_THAT(d[0]["message"].get<std::string>(), Catch::Contains("reserved"));
   }
+  // The agent's own names beside the versions all start with '.': the patterns refuse them.
+  root.Drop("tmp-link", Svc(".current.tmp-1"));
+  root.Drop("retiring", Svc(".retired-1-x"));
+  BundleSpec history = Svc("1");
+  history.name = ".history.jsonl";
+  root.Drop("history", history);
+  for (const char* drop : {"tmp-link", "retiring", "history"}) {
+    const auto d = WaitForAudit(root.audit_log(), DecisionFor(drop));
+    INFO(drop);
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]["event"] == "rejected");
+    CHECK(d[0]["reason"] == "manifest-invalid");
+  }
   REQUIRE(WaitForIdle(root));
   CHECK_FALSE(fs::exists(root.serving() + "/svc/current"));
   // Later versions of that name are promoted as usual (not stuck in work/).
