@@ -41,6 +41,7 @@ Json RejectedBody(const WorkItem& item, const Decision& d, const Json& checks) {
   if (!d.version.empty()) j["version"] = d.version;
   if (!d.digest.empty()) j["digest"] = d.digest;
   if (!d.commit.empty()) j["commit"] = d.commit;
+  if (!d.signer.is_null()) j["signer"] = d.signer;
   PutBytes(j, "inbox_name", item.inbox_name);
   j["intake_id"] = item.id;
   j["received_at"] = item.claimed_at;
@@ -71,6 +72,7 @@ Json Decision::ToJson() const {
   j["reason"] = reason;
   j["message"] = message;
   j["checks"] = checks;
+  j["signer"] = signer;
   j["rejected"] = rejected;
   j["decided_at"] = decided_at;
   if (!why.empty()) j["why"] = why;
@@ -109,6 +111,7 @@ Result<Decision> Decision::FromJson(const Json& j) {
     d.reason = j.value("reason", "");
     d.message = j.value("message", "");
     d.checks = j.value("checks", Json::array());
+    d.signer = j.value("signer", Json());
     d.rejected = j.value("rejected", Json());
     d.decided_at = j.value("decided_at", "");
     d.why = j.value("why", "");
@@ -141,6 +144,7 @@ Decision DecideFromReport(const WorkItem& item, const BundleReport& report,
   d.source = source;
   d.decided_at = NowRfc3339();
   d.checks = CheckSummaries(report.results);
+  d.signer = report.signer;
   if (report.manifest) {
     d.name = report.manifest->name;
     d.version = report.manifest->version;

@@ -35,6 +35,7 @@ struct Decision {
   std::string name, version, digest, commit;
   std::string reason, message;  // rejections
   Json checks = Json::array();  // each check's status, reason, duration and summary
+  Json signer;                  // who signed the bundle (BundleReport::signer), or null
   Json rejected;                // REJECTED.json's body (quarantine only)
   std::string decided_at;
   std::string why;  // a re-decision: why the decision before it could not be carried out

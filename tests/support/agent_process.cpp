@@ -105,7 +105,8 @@ std::string AgentRoot::Drop(const std::string& inbox_name, const BundleSpec& spe
   return target;
 }
 
-AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env) {
+AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env,
+                           std::vector<std::string> wrapper) {
   static int counter = 0;
   const std::string sock = root.tmp() / ("notify-" + std::to_string(counter++) + ".sock");
   notify_ = std::make_unique<NotifySocket>(sock);
@@ -127,8 +128,12 @@ AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::str
   envp.push_back(nullptr);
   std::string bin = BundlegateBinary();
   std::string config = root.config();
-  std::vector<char*> argv = {bin.data(), const_cast<char*>("run"), const_cast<char*>("--config"),
-                             config.data(), nullptr};
+  std::vector<char*> argv;
+  for (auto& w : wrapper) argv.push_back(w.data());
+  for (char* a : {bin.data(), const_cast<char*>("run"), const_cast<char*>("--config"), config.data()}) {
+    argv.push_back(a);
+  }
+  argv.push_back(nullptr);
   const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   REQUIRE(log_fd >= 0);
   pid_ = ::fork();

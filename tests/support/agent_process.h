@@ -71,8 +71,11 @@ class AgentRoot {
 
 class AgentProcess {
  public:
-  // Starts `bundlegate run --config <config>` with `env` added to the environment.
-  AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env = {});
+  // Starts `bundlegate run --config <config>` with `env` added to the environment; with a
+  // `wrapper` (an absolute program and its arguments) runs `wrapper... bundlegate run ...`, for
+  // wrappers that exec the agent in the end (so that pid() is the agent's).
+  AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env = {},
+               std::vector<std::string> wrapper = {});
   ~AgentProcess();  // SIGKILLs a process still running
 
   pid_t pid() const { return pid_; }
