@@ -7,7 +7,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/core/json.h"
@@ -26,5 +30,28 @@ Result<std::vector<Json>> TailAuditRecords(const std::string& path, std::size_t 
 // oldest first. Reads the whole log.
 Result<std::vector<Json>> FindBundleRecords(const std::string& path, const std::string& name,
                                             const std::string& version);
+
+// Where the log stood at one moment: its last seq and the file's identity. Recorded before a
+// step that will append a record, so that "was this already recorded?" searches only what was
+// appended since (FindAuditRecordSince), however long the log is.
+struct AuditMark {
+  std::uint64_t seq = 0;  // the last intact record's seq (0: empty log)
+  std::uint64_t dev = 0, ino = 0;
+
+  Json ToJson() const;
+  static AuditMark FromJson(const Json& j);  // missing fields read as 0 (search everything)
+};
+
+// The mark of the log at `path` now. Reads its last line only.
+Result<AuditMark> ReadAuditMark(const std::string& path);
+
+// The newest record appended after `since` for which `match` holds, read backward from the end
+// in bounded blocks: the cost (time and memory) depends on what was appended since, not on the
+// length of the log. Lines that do not contain `needle` are skipped without being parsed (pass a
+// literal that every matching line holds, such as an id). When the file at `path` is no longer
+// the one marked (rotated), the whole current file is searched. nullopt: no such record.
+Result<std::optional<Json>> FindAuditRecordSince(const std::string& path, const AuditMark& since,
+                                                 std::string_view needle,
+                                                 const std::function<bool(const Json&)>& match);
 
 }  // namespace bg

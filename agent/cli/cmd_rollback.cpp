@@ -1,4 +1,7 @@
 // `bundlegate rollback NAME [--to VERSION]`: point serving/NAME/current at an earlier version.
+// Exit 0 when `current` moved and the move is audited; 2 otherwise: then either nothing moved and
+// nothing was audited, or the move is audited and the next rollback or agent start completes it
+// (the message says which; serving/rollback.h: intent, then audit record, then the link).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -31,6 +34,7 @@ int RunRollback(const RollbackArgs& args) {
     std::fprintf(stderr, "bundlegate rollback: %s\n", result.status().message().c_str());
     return kExitUsage;
   }
+  if (!result->finished.empty()) std::printf("first %s\n", result->finished.c_str());
   std::printf("%s: current %s -> %s (audit seq %lld)\n", args.name.c_str(),
               result->from.empty() ? "(none)" : result->from.c_str(), result->to.c_str(),
               static_cast<long long>(result->record.value("seq", 0)));

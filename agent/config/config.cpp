@@ -82,6 +82,7 @@ void ReadLimits(TableReader t, LimitsConfig& l) {
   if (auto v = t.Int("max_manifest_bytes", Presence::kOptional, 1024, 64 << 20)) {
     l.max_manifest_bytes = static_cast<std::uint64_t>(*v);
   }
+  if (auto v = t.Int("max_check_attempts", Presence::kOptional, 1, 100)) l.max_check_attempts = *v;
   t.RejectUnknownKeys();
 }
 

@@ -53,6 +53,9 @@ struct LimitsConfig {
   std::int64_t max_depth = 16;           // directory levels below the bundle root
   std::int64_t max_path_length = 1024;   // bytes of a relative path
   std::uint64_t max_manifest_bytes = 1 << 20;  // bundle.toml
+  // A bundle whose checks were started this many times, the agent dying each time before a
+  // verdict, is quarantined (plugin-crashed) instead of being checked again at every start.
+  std::int64_t max_check_attempts = 3;
 };
 
 struct ServingConfig {

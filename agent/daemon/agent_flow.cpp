@@ -281,15 +281,27 @@ void Agent::Impl::CopyFailed(WorkItem item, const Status& why) {
 void Agent::Impl::RunChecks(const WorkItem& item, const std::string& dir,
                             std::optional<WalkReport> walk) {
   std::shared_ptr<const CheckPipeline> pipeline = pipeline_;  // a reload does not pull it away
-  pipeline->RunAsync(dir, std::move(walk), CheckEnv{&loop_, check_pool_.get()}, &cancelled_,
-                     [this, item, dir, pipeline](BundleReport report) {
-                       metrics_.Checked(report);
-                       if (report.cancelled) {
-                         ReturnUnfinished(item, "shutdown");
-                         return;
-                       }
-                       Decide(item, DecideFromReport(item, report, dir, layout_));
-                     });
+  // The attempt is journaled (on the I/O thread, with the other writes to work/) before the
+  // checks start: a bundle whose checks kill the agent is counted, and failed closed at last.
+  boost::asio::post(*io_pool_, [this, item, dir, pipeline, walk = std::move(walk)]() mutable {
+    Status recorded = executor_->RecordCheckAttempt(item);
+    if (!recorded.ok()) {
+      spdlog::warn("{} ({}): could not journal the check attempt: {}", item.inbox_name, item.id,
+                   recorded.message());
+    }
+    pipeline->RunAsync(dir, std::move(walk), CheckEnv{&loop_, check_pool_.get()}, &cancelled_,
+                       [this, item, dir, pipeline](BundleReport report) {
+                         metrics_.Checked(report);
+                         if (report.cancelled) {
+                           ReturnUnfinished(item, "shutdown");
+                           return;
+                         }
+                         Decide(item, DecideFromReport(item, report, dir, layout_));
+                       });
+    // While the checks run: the journal's own name made durable, off the decision's path.
+    Status prepared = executor_->PrepareJournal(item);
+    if (!prepared.ok()) spdlog::warn("{} ({}): {}", item.inbox_name, item.id, prepared.message());
+  });
 }
 
 void Agent::Impl::Decide(const WorkItem& item, Decision decision) {
@@ -337,7 +349,7 @@ void Agent::Impl::OnDecided(const WorkItem& item, Result<ExecutionResult> result
 }
 
 void Agent::Impl::RetryDecision(const WorkItem& item, int attempt) {
-  // The decision is recorded in work/<id>/decision.json: carrying it out again is safe. After
+  // The decision is recorded in work/<id>/journal.jsonl: carrying it out again is safe. After
   // the last attempt the bundle stays in work/ and the next start tries once more.
   constexpr int kAttempts = 4;
   if (attempt >= kAttempts || stopping_) {

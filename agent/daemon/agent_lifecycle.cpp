@@ -181,7 +181,7 @@ void Agent::Impl::Recover() {
   auto torn = audit_->RepairTornTail();
   if (!torn.ok()) spdlog::error("audit log: {}", torn.status().message());
   if (torn.ok() && *torn) spdlog::warn("audit log had a torn last line; set aside and recorded");
-  RecoveryReport report = RecoverWorkArea(config_, *work_, *executor_, env_);
+  RecoveryReport report = RecoverWorkArea(config_, *work_, *executor_, *audit_, env_);
   if (report.actions.empty()) return;
   spdlog::warn("recovered after an unclean stop: {}", DumpJson(report.actions));
   // Synchronous: recovery finishes before anything new is claimed.
@@ -200,6 +200,15 @@ void Agent::Impl::AdoptRecovered(RecoveryReport report) {
   }
   for (const auto& record : report.promoted) {
     boost::asio::post(loop_, [this, record] { RunOnPromote(record); });
+  }
+  for (auto& poisoned : report.poisoned) {
+    in_flight_[poisoned.item.id] = poisoned.item;
+    spdlog::error("{} ({}): the agent died {} times checking it: quarantining it (fail closed)",
+                  poisoned.item.inbox_name, poisoned.item.id, poisoned.attempts.size());
+    boost::asio::post(loop_, [this, poisoned] {
+      Decide(poisoned.item, DecidePoisoned(poisoned.item, poisoned.attempts,
+                                           work_->paths().Bundle(poisoned.item.id), layout_));
+    });
   }
   for (auto& item : report.expired) {
     in_flight_[item.id] = item;

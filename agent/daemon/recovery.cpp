@@ -5,7 +5,11 @@
 #include <filesystem>
 
 #include "agent/core/tree_ops.h"
+#include "agent/serving/durability.h"
+#include "agent/serving/journal.h"
+#include "agent/serving/rollback.h"
 #include "agent/serving/serving_layout.h"
+#include "agent/serving/serving_lock.h"
 
 namespace bg {
 namespace {
@@ -17,10 +21,20 @@ bool SameFilesystem(const std::string& a, const std::string& b) {
   return ::lstat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev;
 }
 
+std::string ReturningStaging(const Config& config, const std::string& id) {
+  return config.paths.inbox + "/.bundlegate-returning-" + id;
+}
+
+// Where a snapshot is set aside once its copy in the inbox is complete (the commit point).
+std::string SetAside(const std::string& source, const std::string& id) {
+  return fs::path(source).parent_path().string() + "/.returned-" + id;
+}
+
 // Renames `from` into the inbox as `name`, or, when a producer has taken that name meanwhile,
 // as a free "<name>.recovered-<id>[-n]" (the name shortened to stay within NAME_MAX).
 Status RenameIntoInbox(const Config& config, const std::string& from, const std::string& name,
                        const std::string& id, Env& env, std::string* where) {
+  BG_ASSIGN_OR_RETURN(DirectoryHandle inbox, DirectoryHandle::Open(env, config.paths.inbox));
   std::string target = config.paths.inbox + "/" + name;
   Status st = env.Rename(from, target, RenameMode::kNoReplace);
   const std::string stem = name.substr(0, 180) + ".recovered-" + id;
@@ -28,42 +42,102 @@ Status RenameIntoInbox(const Config& config, const std::string& from, const std:
     target = config.paths.inbox + "/" + stem + (n == 1 ? "" : "-" + std::to_string(n));
     st = env.Rename(from, target, RenameMode::kNoReplace);
   }
-  if (st.ok()) *where = target;
-  return st;
+  if (!st.ok()) return st;
+  *where = target;
+  return inbox.Sync();
+}
+
+// Copies `source` to the inbox's filesystem as described in the header, then renames it in.
+Status CopyToInbox(const Config& config, const std::string& source, const std::string& name,
+                   const std::string& id, Env& env, std::string* where) {
+  const std::string staging = ReturningStaging(config, id);
+  BG_RETURN_IF_ERROR(env.RemoveTree(staging));
+  std::error_code ec;
+  fs::copy(source, staging, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+  Status synced = ec ? Status::Error("copy " + source + " back to the inbox: " + ec.message())
+                     : SyncTree(env, staging);  // the commit point is on another filesystem
+  if (synced.ok()) {
+    auto inbox = DirectoryHandle::Open(env, config.paths.inbox);
+    synced = inbox.ok() ? inbox->Sync() : inbox.status();
+  }
+  if (!synced.ok()) {
+    (void)env.RemoveTree(staging);  // a failed sync proves nothing: copy again next time
+    return synced;
+  }
+  env.CrashPoint("return.after-copy");
+  const std::string aside = SetAside(source, id);
+  BG_ASSIGN_OR_RETURN(DirectoryHandle parent, DirectoryHandle::Open(env, ParentDirectory(source)));
+  BG_RETURN_IF_ERROR(env.Rename(source, aside, RenameMode::kNoReplace));
+  BG_RETURN_IF_ERROR(parent.Sync());
+  env.CrashPoint("return.after-set-aside");
+  BG_RETURN_IF_ERROR(RenameIntoInbox(config, staging, name, id, env, where));
+  env.CrashPoint("return.after-rename");
+  return env.RemoveTree(aside);
 }
 
 // Moves `source` to inbox/<name> (or a free variant of it) and says where.
 Status MoveToInbox(const Config& config, const std::string& source, const std::string& name,
                    const std::string& id, Env& env, std::string* where) {
   if (!SameFilesystem(source, config.paths.inbox)) {
-    // Staged under a dot-name (ignored by the agent) and renamed in, like any producer. The
-    // source is then renamed aside before it is removed: a crash mid-removal must not leave a
-    // partial bundle that looks like a snapshot to check again.
-    const std::string staging = config.paths.inbox + "/.bundlegate-returning-" + id;
-    std::error_code ec;
-    fs::remove_all(staging, ec);
-    fs::copy(source, staging, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-    if (ec) return Status::Error("copy " + source + " back to the inbox: " + ec.message());
-    BG_RETURN_IF_ERROR(env.SyncFilesystem(staging));
-    BG_RETURN_IF_ERROR(RenameIntoInbox(config, staging, name, id, env, where));
-    const std::string discard = fs::path(source).parent_path().string() + "/.discard-" + id;
-    BG_RETURN_IF_ERROR(env.Rename(source, discard, RenameMode::kNoReplace));
-    BG_RETURN_IF_ERROR(env.RemoveTree(discard));
-  } else {
-    BG_RETURN_IF_ERROR(RenameIntoInbox(config, source, name, id, env, where));
+    return CopyToInbox(config, source, name, id, env, where);
   }
-  return env.SyncFilesystem(config.paths.inbox);
+  return RenameIntoInbox(config, source, name, id, env, where);
 }
 
-void RemoveTemporaryLinks(const Config& config, Json& actions) {
+// Removes work/<id>: renamed out of sight first (ListIds skips dot-names), so that a removal cut
+// short leaves nothing that recovery would take for a claim.
+Status RemoveWorkDir(WorkArea& work, const std::string& id, Env& env) {
+  const std::string aside = work.paths().work + "/.removing-" + id;
+  if (PathExists(work.paths().Dir(id))) {
+    BG_RETURN_IF_ERROR(env.RemoveTree(aside));
+    BG_RETURN_IF_ERROR(env.Rename(work.paths().Dir(id), aside, RenameMode::kNoReplace));
+  }
+  return env.RemoveTree(aside);
+}
+
+void SweepWork(WorkArea& work, Env& env, Json& actions) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(work.paths().work, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind(".removing-", 0) != 0) continue;
+    Status st = env.RemoveTree(e.path().string());
+    actions.push_back({{"action", "finished removing a decided work directory"},
+                       {"path", e.path().string()}, {"ok", st.ok()}});
+  }
+}
+
+// Under the serving lock: half-done rollbacks, versions hidden for retirement by a promotion
+// whose work directory is gone, temporary links.
+void RecoverServing(const Config& config, WorkArea& work, AuditLog& audit, Env& env, Json& actions) {
   const ServingLayout layout{config.paths.serving, config.paths.quarantine};
+  auto lock = FileLock::Acquire(ServingLockPath(config.paths.root));
+  if (!lock.ok()) {
+    actions.push_back({{"action", "could not take the serving lock"}, {"error", lock.status().message()}});
+    return;
+  }
+  const auto ids = work.ListIds();
   for (const auto& model : ListModels(layout)) {
+    auto finished = FinishPendingRollback(layout, model, audit, env);
+    if (!finished.ok()) {
+      actions.push_back({{"action", "could not finish a rollback"}, {"name", model},
+                         {"error", finished.status().message()}});
+    } else if (!finished->empty()) {
+      actions.push_back({{"action", "half-done rollback"}, {"name", model}, {"what", *finished}});
+    }
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(layout.ModelDir(model), ec)) {
       const std::string n = e.path().filename().string();
       if (n.rfind(".current.tmp-", 0) == 0) {
         fs::remove(e.path(), ec);
         actions.push_back({{"action", "removed a temporary link"}, {"path", e.path().string()}});
+      } else if (n.rfind(".retired-", 0) == 0) {
+        const bool owned = std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
+          return n.size() > id.size() && n.compare(n.size() - id.size() - 1, std::string::npos, "-" + id) == 0;
+        });
+        if (owned) continue;  // its promotion's journal finishes it, audited once
+        Status st = env.RemoveTree(e.path().string());
+        actions.push_back({{"action", "removed a version hidden for retirement"},
+                           {"path", e.path().string()}, {"ok", st.ok()}});
       }
     }
   }
@@ -89,7 +163,27 @@ void ReturnOrphanClaims(const Config& config, WorkArea& work, Env& env, Json& ac
   }
 }
 
+// A return to the inbox whose copy was complete when the kill came: the copy is the bundle.
+Status FinishReturn(const Config& config, WorkArea& work, const WorkItem& item, Env& env,
+                    std::string* where) {
+  const std::string staging = ReturningStaging(config, item.id);
+  if (PathExists(staging)) {
+    BG_RETURN_IF_ERROR(RenameIntoInbox(config, staging, item.inbox_name, item.id, env, where));
+  }
+  return RemoveWorkDir(work, item.id, env);
+}
+
 }  // namespace
+
+Decision DecidePoisoned(const WorkItem& item, const Json& attempts, const std::string& source,
+                        const ServingLayout& layout) {
+  const std::string n = std::to_string(attempts.size());
+  return DecideRejection(item, Reason::kPluginCrashed,
+                         "the agent died " + n + " times while checking this bundle; it is "
+                         "quarantined rather than checked again (fail closed)",
+                         Json{{"agent_deaths", attempts.size()}, {"attempts", attempts}}, source,
+                         layout);
+}
 
 Status ReturnToInbox(const Config& config, WorkArea& work, const WorkItem& item, Env& env,
                      std::string* where) {
@@ -107,12 +201,15 @@ Status ReturnToInbox(const Config& config, WorkArea& work, const WorkItem& item,
   if (item.mode == IntakeMode::kCopy && item.snapshot_complete && PathExists(item.received)) {
     BG_RETURN_IF_ERROR(env.RemoveTree(item.received));  // the copy was complete: it is the bundle
   }
-  return work.Remove(item.id);
+  return RemoveWorkDir(work, item.id, env);
 }
 
 RecoveryReport RecoverWorkArea(const Config& config, WorkArea& work, DecisionExecutor& executor,
-                               Env& env) {
+                               AuditLog& audit, Env& env) {
   RecoveryReport report;
+  SweepWork(work, env, report.actions);
+  // Before any decision is finished: a resumed promotion must see an operator's rollback.
+  RecoverServing(config, work, audit, env, report.actions);
   for (const auto& id : work.ListIds()) {
     auto item = work.ReadRecord(id);
     if (!item.ok()) {
@@ -126,23 +223,44 @@ RecoveryReport RecoverWorkArea(const Config& config, WorkArea& work, DecisionExe
           action["returned_to_inbox"] = where;
         }
       }
-      (void)work.Remove(id);
+      (void)RemoveWorkDir(work, id, env);
       report.actions.push_back(std::move(action));
       continue;
     }
-    if (PathExists(work.paths().Decision(id))) {
+    auto journal = DecisionJournal::Load(env, work.paths().Dir(id), id);
+    if (!journal.ok()) {
+      // Not trusted, not guessed at: the bundle stays where it is for a person to look at.
+      report.actions.push_back({{"action", "left alone: unreadable journal"}, {"id", id},
+                                {"error", journal.status().message()}});
+      continue;
+    }
+    if (journal->Last("decision") != nullptr) {
       auto done = executor.Resume(*item);
       Json action = {{"action", "finished a decision"}, {"id", id}, {"inbox_name", item->inbox_name}};
       if (done.ok()) {
         action["decision"] = done->decision.ActionName();
         action["path"] = done->decision.target;
-        if (done->decision.action == Decision::Action::kPromote) report.promoted.push_back(done->record);
+        if (done->decision.action == Decision::Action::kPromote &&
+            done->record.value("event", "") == "promoted") {
+          report.promoted.push_back(done->record);
+        }
       } else {
         action["error"] = done.status().message();
       }
       report.actions.push_back(std::move(action));
       continue;
     }
+    if (PathExists(SetAside(work.paths().Bundle(id), id))) {
+      std::string where;
+      Status st = FinishReturn(config, work, *item, env, &where);
+      Json action = {{"action", "finished returning to the inbox"}, {"id", id},
+                     {"inbox_name", item->inbox_name}, {"ok", st.ok()}};
+      if (!where.empty()) action["to"] = where;
+      if (!st.ok()) action["error"] = st.message();
+      report.actions.push_back(std::move(action));
+      continue;
+    }
+    (void)env.RemoveTree(ReturningStaging(config, id));  // a copy cut short: the snapshot stands
     if (item->expired && PathExists(item->received)) {
       report.expired.push_back(*item);
       report.actions.push_back({{"action", "quarantining an expired claim"}, {"id", id}});
@@ -152,8 +270,17 @@ RecoveryReport RecoverWorkArea(const Config& config, WorkArea& work, DecisionExe
       if (item->mode == IntakeMode::kCopy && PathExists(item->received)) {
         (void)env.RemoveTree(item->received);
       }
+      const auto attempts = journal->CheckAttempts();
+      if (static_cast<std::int64_t>(attempts.size()) >= config.limits.max_check_attempts) {
+        report.poisoned.push_back({*item, Json(attempts)});
+        report.actions.push_back({{"action", "failing closed: the agent died checking it"},
+                                  {"id", id}, {"inbox_name", item->inbox_name},
+                                  {"agent_deaths", attempts.size()}});
+        continue;
+      }
       report.rerun.push_back(*item);
-      report.actions.push_back({{"action", "checking again"}, {"id", id}, {"inbox_name", item->inbox_name}});
+      report.actions.push_back({{"action", "checking again"}, {"id", id}, {"inbox_name", item->inbox_name},
+                                {"previous_attempts", attempts.size()}});
       continue;
     }
     std::string where;
@@ -165,7 +292,6 @@ RecoveryReport RecoverWorkArea(const Config& config, WorkArea& work, DecisionExe
     if (!st.ok()) action["error"] = st.message();
     report.actions.push_back(std::move(action));
   }
-  RemoveTemporaryLinks(config, report.actions);
   ReturnOrphanClaims(config, work, env, report.actions);
   return report;
 }

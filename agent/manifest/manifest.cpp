@@ -35,13 +35,18 @@ class ManifestParser {
       m.format = *v;
     }
     if (auto v = top.String("name", Presence::kRequired)) {
-      if (!IsValidBundleName(*v)) {
+      if (IsReservedLayoutName(*v)) {
+        top.Fail("name", "\"" + *v + "\" is reserved: it collides with the serving layout");
+      } else if (!IsValidBundleName(*v)) {
         top.Fail("name", "\"" + *v + "\" does not match [a-z0-9][a-z0-9._-]{0,63}");
       }
       m.name = *v;
     }
     if (auto v = top.String("version", Presence::kRequired)) {
-      if (!IsValidBundleVersion(*v)) {
+      if (IsReservedLayoutName(*v)) {
+        top.Fail("version", "\"" + *v + "\" is reserved: serving/<name>/current is the link "
+                            "to the version being served");
+      } else if (!IsValidBundleVersion(*v)) {
         top.Fail("version", "\"" + *v + "\" does not match [A-Za-z0-9][A-Za-z0-9._+-]{0,63}");
       }
       m.version = *v;
@@ -233,7 +238,18 @@ class ManifestParser {
 
 }  // namespace
 
+bool IsReservedLayoutName(std::string_view name) {
+  constexpr std::string_view kCurrent = "current";
+  if (name.size() != kCurrent.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i] >= 'A' && name[i] <= 'Z' ? static_cast<char>(name[i] - 'A' + 'a') : name[i];
+    if (c != kCurrent[i]) return false;
+  }
+  return true;
+}
+
 bool IsValidBundleName(std::string_view name) {
+  if (IsReservedLayoutName(name)) return false;
   if (name.empty() || name.size() > 64 || !IsLowerAlnum(name[0])) return false;
   for (char c : name) {
     if (!IsLowerAlnum(c) && c != '.' && c != '_' && c != '-') return false;
@@ -242,6 +258,7 @@ bool IsValidBundleName(std::string_view name) {
 }
 
 bool IsValidBundleVersion(std::string_view version) {
+  if (IsReservedLayoutName(version)) return false;
   if (version.empty() || version.size() > 64 || !IsAlnum(version[0])) return false;
   for (char c : version) {
     if (!IsAlnum(c) && c != '.' && c != '_' && c != '+' && c != '-') return false;

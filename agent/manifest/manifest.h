@@ -96,9 +96,15 @@ struct Manifest {
 // Parses and validates bundle.toml's text. `source` names the file in messages.
 Result<Manifest> ParseManifest(std::string_view text, const std::string& source = kManifestFileName);
 
-// The name and version rules of SPEC.md.
+// The name and version rules of SPEC.md: the patterns, and no name or version that collides with
+// the serving layout. Everything the agent keeps beside the versions in serving/<name>/ is either
+// `current` or starts with '.' (its history, temporary links, versions being retired), and the
+// patterns already refuse a leading '.'; so the one reserved word is "current" (in any case:
+// a root on a case-insensitive filesystem would collide as well).
 bool IsValidBundleName(std::string_view name);
 bool IsValidBundleVersion(std::string_view version);
+// "current", in any case.
+bool IsReservedLayoutName(std::string_view name);
 // Relative, '/'-separated, no empty, "." or ".." component, no leading '/', no NUL or '\\'.
 bool IsSafeRelativePath(std::string_view path);
 // The dtype names a signature may use (torch's, without "torch.").

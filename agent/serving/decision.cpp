@@ -4,6 +4,7 @@
 
 #include "agent/core/clock.h"
 #include "agent/core/tree_ops.h"
+#include "agent/serving/byte_names.h"
 
 namespace bg {
 namespace {
@@ -41,7 +42,7 @@ Json RejectedBody(const WorkItem& item, const Decision& d, const Json& checks) {
   if (!d.digest.empty()) j["digest"] = d.digest;
   if (!d.commit.empty()) j["commit"] = d.commit;
   if (!d.signer.is_null()) j["signer"] = d.signer;
-  j["inbox_name"] = item.inbox_name;
+  PutBytes(j, "inbox_name", item.inbox_name);
   j["intake_id"] = item.id;
   j["received_at"] = item.claimed_at;
   j["decided_at"] = d.decided_at;
@@ -61,22 +62,48 @@ std::string_view Decision::ActionName() const {
 }
 
 Json Decision::ToJson() const {
-  return {{"action", ActionName()}, {"source", source},   {"target", target},
-          {"name", name},           {"version", version}, {"digest", digest},
-          {"commit", commit},       {"reason", reason},   {"message", message},
-          {"checks", checks},       {"signer", signer},   {"rejected", rejected},
-          {"decided_at", decided_at}};
+  Json j = {{"action", ActionName()}};
+  PutBytes(j, "source", source, /*always_hex=*/true);
+  PutBytes(j, "target", target, /*always_hex=*/true);
+  j["name"] = name;
+  j["version"] = version;
+  j["digest"] = digest;
+  j["commit"] = commit;
+  j["reason"] = reason;
+  j["message"] = message;
+  j["checks"] = checks;
+  j["signer"] = signer;
+  j["rejected"] = rejected;
+  j["decided_at"] = decided_at;
+  if (!why.empty()) j["why"] = why;
+  Json plan = {{"audit_mark", audit_mark.ToJson()},
+               {"source_dev", source_dev},
+               {"source_ino", source_ino}};
+  if (action == Action::kPromote) {
+    plan["make_current"] = make_current;
+    plan["expected_current"] = expected_current ? Json(*expected_current) : Json();
+    plan["history_len"] = history_len;
+    if (!current_note.empty()) plan["current_note"] = current_note;
+  }
+  j["plan"] = std::move(plan);
+  return j;
 }
 
 Result<Decision> Decision::FromJson(const Json& j) {
   try {
     Decision d;
     const std::string action = j.at("action").get<std::string>();
+    if (action != "promote" && action != "noop" && action != "quarantine") {
+      return Status::Error("decision record: unknown action \"" + action + "\"");
+    }
     d.action = action == "promote" ? Action::kPromote
                : action == "noop"  ? Action::kNoop
                                    : Action::kQuarantine;
-    d.source = j.at("source").get<std::string>();
-    d.target = j.at("target").get<std::string>();
+    const auto source = GetBytes(j, "source");
+    const auto target = GetBytes(j, "target");
+    if (!source || !target) return Status::Error("decision record: no source or target");
+    d.source = *source;
+    d.target = *target;
     d.name = j.value("name", "");
     d.version = j.value("version", "");
     d.digest = j.value("digest", "");
@@ -87,6 +114,16 @@ Result<Decision> Decision::FromJson(const Json& j) {
     d.signer = j.value("signer", Json());
     d.rejected = j.value("rejected", Json());
     d.decided_at = j.value("decided_at", "");
+    d.why = j.value("why", "");
+    const Json plan = j.value("plan", Json::object());
+    d.audit_mark = AuditMark::FromJson(plan.value("audit_mark", Json::object()));
+    d.source_dev = plan.value("source_dev", std::uint64_t{0});
+    d.source_ino = plan.value("source_ino", std::uint64_t{0});
+    d.make_current = plan.value("make_current", false);
+    const auto expected = plan.find("expected_current");
+    if (expected != plan.end() && expected->is_string()) d.expected_current = expected->get<std::string>();
+    d.history_len = plan.value("history_len", std::uint64_t{0});
+    d.current_note = plan.value("current_note", "");
     return d;
   } catch (const Json::exception& e) {
     return Status::Error(std::string("malformed decision record: ") + e.what());

@@ -1,9 +1,24 @@
-// Decision: what happens to a claimed bundle, written to work/<id>/decision.json before it
-// happens, so that recovery can finish it after a crash (decision_executor.h).
+// Decision: what happens to a claimed bundle, and the plan for doing it. It is recorded in the
+// bundle's journal (journal.h) before anything it decides moves, so that a resume after a crash
+// carries out the same choice instead of making it again (decision_executor.h).
+//
+// Two parts:
+//   the verdict   what the checks said, where the bundle goes (action, target, reason, checks)
+//   the plan      what the executor fixed, under the serving lock, when it recorded the
+//                 decision: where the audit log stood (so "already audited?" reads only what
+//                 came after), the identity of what moves (so "already moved?" is a fact, not a
+//                 guess), and for a promotion whether to move `current` and what `current` was.
+// A decision that cannot be carried out as recorded (impossible now, not merely done) is
+// superseded by a new one with `why` saying what changed; the journal keeps both.
+//
+// Paths and names are bytes; ToJson writes each with an exact hex copy (byte_names.h).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
+#include "agent/audit/audit_query.h"
 #include "agent/checks/pipeline.h"
 #include "agent/core/json.h"
 #include "agent/core/reason.h"
@@ -23,6 +38,15 @@ struct Decision {
   Json signer;                  // who signed the bundle (BundleReport::signer), or null
   Json rejected;                // REJECTED.json's body (quarantine only)
   std::string decided_at;
+  std::string why;  // a re-decision: why the decision before it could not be carried out
+
+  // --- the plan (DecisionExecutor fills it in when it records the decision)
+  AuditMark audit_mark;                        // the audit log just before
+  std::uint64_t source_dev = 0, source_ino = 0;  // the source directory (a rename keeps both)
+  bool make_current = false;                   // promotions: move `current` to this version
+  std::optional<std::string> expected_current;  // promotions: `current` then (nullopt: none)
+  std::uint64_t history_len = 0;               // promotions: entries in .history.jsonl then
+  std::string current_note;                    // promotions: why it is not made current
 
   Json ToJson() const;
   static Result<Decision> FromJson(const Json& j);

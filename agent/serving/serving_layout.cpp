@@ -8,12 +8,18 @@
 #include <filesystem>
 #include <fstream>
 
+#include "agent/core/bounded_json.h"
 #include "agent/core/clock.h"
 #include "agent/core/errno_status.h"
+#include "agent/core/file_contents.h"
 #include "agent/core/tree_ops.h"
 #include "agent/manifest/manifest.h"
 
 namespace bg {
+
+bool IsPlainVersion(const std::string& name, const std::string& version) {
+  return IsValidBundleName(name) && IsValidBundleVersion(version);
+}
 
 std::optional<std::string> ReadCurrent(const ServingLayout& layout, const std::string& name) {
   char buf[512];
@@ -24,6 +30,10 @@ std::optional<std::string> ReadCurrent(const ServingLayout& layout, const std::s
 
 Status SwapCurrent(const ServingLayout& layout, const std::string& name, const std::string& version,
                    Env& env) {
+  if (!IsPlainVersion(name, version)) {
+    return Status::Error("refusing to point " + layout.CurrentLink(name) + " at \"" + version +
+                         "\": not a plain version directory");
+  }
   if (ReadCurrent(layout, name) == version) return Status::Ok();
   static std::atomic<unsigned> counter{0};
   const std::string tmp = layout.ModelDir(name) + "/.current.tmp-" + std::to_string(::getpid()) +
@@ -35,40 +45,78 @@ Status SwapCurrent(const ServingLayout& layout, const std::string& name, const s
   return st;
 }
 
+namespace {
+
+// One line of the history (they are short; a longer line is not ours).
+constexpr JsonLimits kHistoryLineLimits{64 * 1024, 8};
+
+Json HistoryJson(const HistoryEntry& entry) {
+  Json j = {{"event", entry.event}, {"version", entry.version}, {"time", entry.time}};
+  if (!entry.arrival.empty()) j["arrival"] = entry.arrival;
+  if (!entry.intake_id.empty()) j["intake_id"] = entry.intake_id;
+  if (!entry.rollback_id.empty()) j["rollback_id"] = entry.rollback_id;
+  if (!entry.from.empty()) j["from"] = entry.from;
+  return j;
+}
+
+bool AlreadyThere(const std::vector<HistoryEntry>& history, const HistoryEntry& entry) {
+  if (!entry.intake_id.empty() || !entry.rollback_id.empty()) {
+    return std::any_of(history.begin(), history.end(), [&](const HistoryEntry& e) {
+      return e.event == entry.event && e.intake_id == entry.intake_id &&
+             e.rollback_id == entry.rollback_id;
+    });
+  }
+  return !history.empty() && history.back().event == entry.event &&
+         history.back().version == entry.version;
+}
+
+// The redo after a failed fdatasync: the whole file, through a new file, synced and renamed.
+Status RewriteHistory(const std::string& path, const std::string& text, Env& env) {
+  std::string body = text;
+  if (!body.empty() && body.back() != '\n') body += "\n";
+  return env.WriteFileAtomic(path, body, 0640, /*durable=*/true);
+}
+
+}  // namespace
+
 std::vector<HistoryEntry> ReadHistory(const ServingLayout& layout, const std::string& name) {
   std::vector<HistoryEntry> out;
   std::ifstream in(layout.HistoryFile(name));
   std::string line;
   while (std::getline(in, line)) {
-    const Json j = Json::parse(line, nullptr, false);
-    if (!j.is_object()) continue;  // a torn last line after a crash: ignored, rewritten later
-    out.push_back({j.value("event", ""), j.value("version", ""), j.value("time", ""),
-                   j.value("arrival", "")});
+    auto parsed = ParseBoundedJson(line, "a history line", kHistoryLineLimits);
+    if (!parsed.ok() || !parsed->is_object()) continue;  // a torn line after a crash: ignored
+    const Json& j = *parsed;
+    const auto text = [&](const char* key) {
+      const auto it = j.find(key);
+      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    out.push_back({text("event"), text("version"), text("time"), text("arrival"),
+                   text("intake_id"), text("rollback_id"), text("from")});
   }
   return out;
 }
 
 Status AppendHistory(const ServingLayout& layout, const std::string& name, const HistoryEntry& entry,
                      Env& env) {
-  const auto history = ReadHistory(layout, name);
-  if (!history.empty() && history.back().event == entry.event &&
-      history.back().version == entry.version) {
-    return Status::Ok();
-  }
+  if (AlreadyThere(ReadHistory(layout, name), entry)) return Status::Ok();
   const std::string path = layout.HistoryFile(name);
   BG_ASSIGN_OR_RETURN(UniqueFd fd, env.Open(path, O_RDWR | O_CREAT | O_APPEND, 0640));
   // Start on a fresh line should a crash have left a torn one.
   std::string line;
-  if (::lseek(fd.get(), 0, SEEK_END) > 0) {
+  const off_t end = ::lseek(fd.get(), 0, SEEK_END);
+  if (end > 0) {
     char last = '\n';
-    if (::pread(fd.get(), &last, 1, ::lseek(fd.get(), 0, SEEK_END) - 1) == 1 && last != '\n') {
-      line = "\n";
-    }
+    if (::pread(fd.get(), &last, 1, end - 1) == 1 && last != '\n') line = "\n";
   }
-  Json j = {{"event", entry.event}, {"version", entry.version}, {"time", entry.time}};
-  if (!entry.arrival.empty()) j["arrival"] = entry.arrival;
-  line += DumpJson(j) + "\n";
-  return env.WriteAll(fd.get(), line, path);
+  line += DumpJson(HistoryJson(entry)) + "\n";
+  BG_RETURN_IF_ERROR(env.WriteAll(fd.get(), line, path));
+  Status synced = env.Fsync(fd.get(), path);
+  if (synced.ok()) return synced;
+  // The failed write-back may have dropped those pages: write everything again, elsewhere.
+  const auto text = ReadFileContents(path);
+  if (!text) return synced;
+  return RewriteHistory(path, *text, env).WithContext("after " + synced.message());
 }
 
 std::vector<std::string> PromotionOrder(const std::vector<HistoryEntry>& history) {
@@ -142,7 +190,7 @@ std::vector<std::string> ListVersions(const ServingLayout& layout, const std::st
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(layout.ModelDir(name), ec)) {
     const std::string v = e.path().filename().string();
-    if (v != "current" && IsValidBundleVersion(v) && !e.is_symlink(ec) && e.is_directory(ec)) {
+    if (IsPlainVersion(name, v) && !e.is_symlink(ec) && e.is_directory(ec)) {
       out.push_back(v);
     }
   }

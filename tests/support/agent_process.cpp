@@ -79,12 +79,20 @@ void AgentRoot::WriteConfig(const std::string& extra_top, const std::string& ext
     const std::string key = std::string(setting).substr(0, std::string(setting).find(' '));
     if (extra_top.find(key) == std::string::npos) text += std::string(setting) + "\n";
   }
-  text += "[paths]\nroot = \"root\"\n\n";
+  // Extra [paths] keys may come first in `extra_tables`, as "[paths]\n...\n\n".
+  std::string tables = extra_tables;
+  std::string paths;
+  if (tables.rfind("[paths]\n", 0) == 0) {
+    const auto end = tables.find("\n\n");
+    paths = tables.substr(8, end == std::string::npos ? std::string::npos : end - 7);
+    tables = end == std::string::npos ? "" : tables.substr(end + 2);
+  }
+  text += "[paths]\nroot = \"root\"\n" + paths + "\n";
   // Tests pass whole [watch] tables when they need other values.
-  if (extra_tables.find("[watch]") == std::string::npos) {
+  if (tables.find("[watch]") == std::string::npos) {
     text += "[watch]\nsettle_ms = 100\nrescan_interval_s = 60\n\n";
   }
-  text += extra_tables + "\n";
+  text += tables + "\n";
   WriteFile(config(), text);
 }
 
@@ -270,11 +278,16 @@ std::vector<std::string> Locate(const AgentRoot& root, const std::string& inbox_
     if (HoldsVersion(e.path(), version)) found.push_back("inbox (claimed)");
   }
   for (const auto& e : fs::directory_iterator(root.work(), ec)) {
-    // Only the records may be left once the bundle moved on (a crash before the cleanup).
+    // work/.removing-<id>: a decided bundle's directory being removed, not a claim.
+    if (e.path().filename().string()[0] == '.') continue;
+    // Only the records may be left once the bundle moved on (a crash before the cleanup); the
+    // agent's dot-names there are what it set aside (a snapshot whose copy is in the inbox).
     if (JsonField(e.path() / "intake.json", "inbox_name") != inbox_name) continue;
     for (const auto& held : fs::directory_iterator(e.path(), ec)) {
       const std::string n = held.path().filename().string();
-      if (n != "intake.json" && n != "decision.json" && n.rfind(".discard-", 0) != 0) {
+      if (n != "intake.json" && n.rfind("intake.json.tmp", 0) != 0 && n != "journal.jsonl" &&
+          n.rfind("journal.jsonl.tmp", 0) != 0 && n.rfind(".discard-", 0) != 0 &&
+          n.rfind(".returned-", 0) != 0) {
         found.push_back("work");
         break;
       }
@@ -339,6 +352,22 @@ int VerifyAudit(const AgentRoot& root) {
   const auto r = RunBundlegate({"audit", "verify", "--file", root.audit_log()});
   if (r.exit_code != 0) WARN("audit verify: " << r.out << r.err);
   return r.exit_code;
+}
+
+OtherFilesystemDir::OtherFilesystemDir(const std::string& near) {
+  std::string templ = "/dev/shm/bundlegate-test-XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) return;
+  struct stat a, b;
+  if (::stat(templ.c_str(), &a) == 0 && ::stat(near.c_str(), &b) == 0 && a.st_dev != b.st_dev) {
+    path_ = templ;
+  } else {
+    fs::remove_all(templ);
+  }
+}
+
+OtherFilesystemDir::~OtherFilesystemDir() {
+  std::error_code ec;
+  if (!path_.empty()) fs::remove_all(path_, ec);
 }
 
 }  // namespace bg::test

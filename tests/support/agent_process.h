@@ -116,4 +116,16 @@ std::vector<std::string> ServingProblems(const AgentRoot& root);
 // `bundlegate audit verify` on the root's log: exit code 0 when intact.
 int VerifyAudit(const AgentRoot& root);
 
+// A directory on /dev/shm (tmpfs), removed at the end; path() is empty when /dev/shm is unusable
+// or on the same filesystem as `near` (then a test of two filesystems skips).
+class OtherFilesystemDir {
+ public:
+  explicit OtherFilesystemDir(const std::string& near);
+  ~OtherFilesystemDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace bg::test
