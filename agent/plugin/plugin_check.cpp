@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 
+#include "agent/core/env.h"
 #include "agent/plugin/child_process.h"
 #include "agent/plugin/describe.h"
 #include "agent/plugin/discovery.h"
@@ -57,6 +58,12 @@ class PluginCheck final : public Check {
   void RunAsync(const BundleContext& ctx, const CheckEnv& env, Done done) override {
     if (auto early = Precheck(ctx)) {
       boost::asio::post(*env.loop, [done = std::move(done), r = std::move(*early)]() mutable {
+        done(std::move(r));
+      });
+      return;
+    }
+    if (Status injected = Env::Fault("spawn", identity_.path); !injected.ok()) {
+      boost::asio::post(*env.loop, [done = std::move(done), r = CheckResult::Held(kind_, injected)]() mutable {
         done(std::move(r));
       });
       return;

@@ -31,6 +31,7 @@ NotifySocket::NotifySocket(const std::string& path) : path_(path) {
   REQUIRE(path.size() < sizeof addr.sun_path);
   std::strcpy(addr.sun_path, path.c_str());
   REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::chmod(path.c_str(), 0777);  // an agent started as another user (setpriv) sends here too
   timeval tv{0, 50 * 1000};  // so that the reader notices stop_
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   reader_ = std::thread([this] { ReceiveLoop(); });
@@ -97,7 +98,8 @@ std::string AgentRoot::Drop(const std::string& inbox_name, const BundleSpec& spe
   return target;
 }
 
-AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env) {
+AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env,
+                           std::vector<std::string> wrapper) {
   static int counter = 0;
   const std::string sock = root.tmp() / ("notify-" + std::to_string(counter++) + ".sock");
   notify_ = std::make_unique<NotifySocket>(sock);
@@ -109,7 +111,7 @@ AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::str
   for (char** e = environ; *e; ++e) {
     const std::string kv(*e);
     const std::string key = kv.substr(0, kv.find('='));
-    if (!env.count(key) && key != "JOURNAL_STREAM" && key != "BUNDLEGATE_CRASH_AT") {
+    if (!env.count(key) && key != "JOURNAL_STREAM" && key.rfind("BUNDLEGATE_", 0) != 0) {
       env_strings.push_back(kv);
     }
   }
@@ -119,8 +121,12 @@ AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::str
   envp.push_back(nullptr);
   std::string bin = BundlegateBinary();
   std::string config = root.config();
-  std::vector<char*> argv = {bin.data(), const_cast<char*>("run"), const_cast<char*>("--config"),
-                             config.data(), nullptr};
+  std::vector<char*> argv;
+  for (auto& w : wrapper) argv.push_back(w.data());
+  for (char* a : {bin.data(), const_cast<char*>("run"), const_cast<char*>("--config"), config.data()}) {
+    argv.push_back(a);
+  }
+  argv.push_back(nullptr);
   const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   REQUIRE(log_fd >= 0);
   pid_ = ::fork();
@@ -130,7 +136,7 @@ AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::str
     const int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 0);
     ::dup2(null, 1);
-    ::execve(argv[0], argv.data(), envp.data());
+    ::execvpe(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(log_fd);

@@ -71,8 +71,10 @@ class AgentRoot {
 
 class AgentProcess {
  public:
-  // Starts `bundlegate run --config <config>` with `env` added to the environment.
-  AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env = {});
+  // Starts `bundlegate run --config <config>` with `env` added to the environment, through
+  // `wrapper` when given (e.g. {"setpriv", "--reuid=1234", ...}: the agent as another user).
+  AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env = {},
+               std::vector<std::string> wrapper = {});
   ~AgentProcess();  // SIGKILLs a process still running
 
   pid_t pid() const { return pid_; }

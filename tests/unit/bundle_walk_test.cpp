@@ -173,3 +173,54 @@ TEST_CASE("a bundle that is itself a symlink is refused") {
   REQUIRE(::symlink((tmp / "real").c_str(), (tmp / "link").c_str()) == 0);
   CHECK(BundleDir::Open(tmp / "link").status().reason() == Reason::kUnsafePath);
 }
+
+TEST_CASE("reads stop at the declared size plus one byte, or the size when opened plus one") {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "listed.bin", std::string(100, 'x'));
+  test::WriteFile(tmp / "exact.bin", std::string(10, 'y'));
+  test::WriteFile(tmp / "other.bin", std::string(7, 'z'));
+  auto d = BundleDir::Open(tmp.path());
+  REQUIRE(d.ok());
+  const std::map<std::string, std::uint64_t> declared = {{"listed.bin", 10}, {"exact.bin", 10}};
+  HashingVisitor hasher;
+  WalkOptions options;
+  options.declared = &declared;
+  auto r = WalkBundle(*d, LimitsConfig{}, hasher, options);
+  REQUIRE(r.ok());
+  const WalkedFile* listed = r->FindFile("listed.bin");
+  REQUIRE(listed != nullptr);
+  CHECK(listed->size == 11);
+  CHECK(listed->truncated);
+  CHECK_FALSE(r->FindFile("exact.bin")->truncated);
+  CHECK(r->FindFile("exact.bin")->size == 10);
+  CHECK(r->FindFile("other.bin")->size == 7);
+  CHECK_FALSE(r->FindFile("other.bin")->truncated);
+}
+
+TEST_CASE("a walk without opening files applies the same rules") {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "real/f.txt", "ok");
+  REQUIRE(::symlink("real", (tmp / "linked").c_str()) == 0);
+  test::WriteFile(tmp / "a.txt", "abc");
+  REQUIRE(::chmod((tmp / "a.txt").c_str(), 0) == 0);  // never opened: mode does not matter
+  auto d = BundleDir::Open(tmp.path());
+  REQUIRE(d.ok());
+  struct Lister : WalkVisitor {
+    int opened = 0;
+    std::vector<std::string> seen;
+    void OnEntry(const std::string& rel, const struct stat&) override { seen.push_back(rel); }
+    Status OnFile(const std::string&, const FileToRead&, WalkedFile*) override {
+      ++opened;
+      return Status::Ok();
+    }
+  } lister;
+  WalkOptions options;
+  options.open_files = false;
+  auto r = WalkBundle(*d, LimitsConfig{}, lister, options);
+  REQUIRE(r.ok());
+  CHECK(lister.opened == 0);
+  CHECK(HasUnsafe(*r, "linked", "symlink"));
+  CHECK(r->FindFile("a.txt")->size == 3);
+  CHECK(r->FindFile("real/f.txt") != nullptr);
+  CHECK(lister.seen.size() == 4);
+}
