@@ -6,6 +6,7 @@ find_package(tomlplusplus 3 REQUIRED)
 find_package(spdlog 1.10 REQUIRED)
 find_package(CLI11 2 REQUIRED)
 find_package(Boost 1.74 REQUIRED)  # header-only: Asio
+find_package(ZLIB REQUIRED)  # the history walk inflates pack entries itself (agent/git/pack_reader.h)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2>=1.5)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)

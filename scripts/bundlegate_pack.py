@@ -55,6 +55,8 @@ Command line:
   --inputs FILE           the cases: a torch.save'd dict {case: tensor or tuple/list of
                           tensors}, or a .safetensors file with tensors named <case>.<i>
   --trace                 trace instead of script
+  --record-device DEV     record the expected outputs on "cpu" (default) or "cuda": where the
+                          serving runtime runs the model, so that parity compares like with like
   --name, --version       the bundle's name and version (SPEC.md rules)
   --lockfile FILE         the dependency lockfile, copied into the bundle under its base name
   --preprocessing-spec FILE, --preprocessing-version VERSION
@@ -69,7 +71,17 @@ Command line:
   --file BUNDLE_PATH=SOURCE   an extra file in the bundle (repeatable)
   --no-signature          omit [[model.signature]]
   --created RFC3339       the creation time (default: now, UTC)
+  --sign-key PEM          sign with OpenSSF model signing (model.sig, model_signing's key method:
+                          an ECDSA P-256/384/521 private key); see bundlegate_sign.py
+  --sign-cert PEM, --sign-chain PEM
+                          with --sign-key: the certificate method (the key's certificate, and
+                          intermediates to include; --sign-chain repeatable)
+  --ssh-key FILE          sign bundle.toml with `ssh-keygen -Y sign` (bundle.toml.sig)
+  --ssh-namespace NS      its namespace (default "bundlegate", what the gate expects)
   --out DIR               the bundle directory to create (must not exist)
+
+Signatures are written into the staging directory before the rename, so the agent never sees
+a bundle without them.
 
 It prints the bundle's path on stdout. Exit status: 0 written, 1 packing failed (the message
 says why; nothing is left at --out), 2 usage error.
@@ -491,12 +503,12 @@ def sha256_file(path):
 
 
 def file_entries(bundle_dir):
-    """[[files]] for every file under bundle_dir but bundle.toml(.sig), sorted by path."""
+    """[[files]] for every file under bundle_dir but bundle.toml and its signatures, by path."""
     root = Path(bundle_dir)
     entries = []
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root).as_posix()
-        if p.is_symlink() or not p.is_file() or rel in ("bundle.toml", "bundle.toml.sig"):
+        if p.is_symlink() or not p.is_file() or rel in ("bundle.toml", "bundle.toml.sig", "model.sig"):
             continue
         entries.append({"path": rel, "size": p.stat().st_size, "sha256": sha256_file(p)})
     return entries
@@ -531,8 +543,9 @@ def _copy_in(staging, rel, source):
     shutil.copyfile(source, dest)
 
 
-def write_bundle(out_dir, manifest, module, cases, outputs, extra_files):
-    """Writes everything into .<name>.tmp beside out_dir, then renames it to out_dir."""
+def write_bundle(out_dir, manifest, module, cases, outputs, extra_files, signing=None):
+    """Writes everything into .<name>.tmp beside out_dir, signs it (`signing`: the keyword
+    arguments of bundlegate_sign.sign_bundle), then renames it to out_dir."""
     target = Path(out_dir)
     if target.exists() or target.is_symlink():
         raise PackError(f"{target} exists already")
@@ -550,6 +563,8 @@ def write_bundle(out_dir, manifest, module, cases, outputs, extra_files):
             _copy_in(staging, rel, source)
         manifest["files"] = file_entries(staging)
         (staging / "bundle.toml").write_text(render_manifest(manifest), encoding="utf-8")
+        if signing:
+            _sign(staging, target.name, signing)
         _fsync_tree(staging)
         os.rename(staging, target)
         _fsync_dir(target.parent)
@@ -559,11 +574,20 @@ def write_bundle(out_dir, manifest, module, cases, outputs, extra_files):
     return target
 
 
+def _sign(staging, subject_name, signing):
+    import bundlegate_sign  # beside this file; needs python3-cryptography for model.sig
+    try:
+        bundlegate_sign.sign_bundle(staging, subject_name=subject_name, **signing)
+    except bundlegate_sign.SignError as e:
+        raise PackError(f"signing: {e}") from e
+
+
 def pack(model, inputs, out_dir, *, name, version, lockfile, preprocessing_spec, preprocessing_version,
          repo_dir=None, commit=None, dirty=None, branch=None, repo_url=None, lockfile_path=None,
          preprocessing_path=None, trace=False, set_module_attribute=True, signature=True,
          inference=None, tolerance=None, extra_files=None, created=None, metadata=None,
-         check_eager=True, keep_training_mode=False):
+         check_eager=True, keep_training_mode=False, record_device=None, sign_key=None,
+         sign_cert=None, sign_chain=(), ssh_key=None, ssh_namespace="bundlegate"):
     """Writes a bundle to out_dir and returns its Path. Raises PackError (nothing is left at
     out_dir) when it cannot. See the module docstring for the arguments' meaning."""
     if not NAME_RE.match(str(name)):
@@ -586,9 +610,20 @@ def pack(model, inputs, out_dir, *, name, version, lockfile, preprocessing_spec,
         "lockfile_path": lockfile_path, "preprocessing_path": preprocessing_path})
     module, eager = to_torchscript(model, cases, trace, keep_training_mode,
                                    preprocessing_version if set_module_attribute else None)
-    outputs = record_outputs(module, cases)
+    device = torch.device(record_device or "cpu")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise PackError("record_device is cuda, but this torch has no usable CUDA")
+    # The expected outputs are recorded where the serving runtime will run the model (or on the
+    # CPU); the saved model and the parity files are always written from the host.
+    on_device = {c: tuple(t.to(device) for t in args) for c, args in cases.items()}
+    module.to(device)
+    outputs = record_outputs(module, on_device)
     if eager is not None and check_eager and not keep_training_mode:
-        check_against_eager(eager, outputs, cases)
+        eager.to(device)
+        check_against_eager(eager, outputs, on_device)
+        eager.to("cpu")
+    module.to("cpu")
+    outputs = {c: {k: t.to("cpu") for k, t in outs.items()} for c, outs in outputs.items()}
     lock_name, spec_name = Path(lockfile).name, Path(preprocessing_spec).name
     files = {lock_name: lockfile, spec_name: preprocessing_spec}
     if lock_name == spec_name:
@@ -601,7 +636,11 @@ def pack(model, inputs, out_dir, *, name, version, lockfile, preprocessing_spec,
         "preprocessing_version": preprocessing_version, "preprocessing_spec": spec_name,
         "tolerance": _normalize_tolerance(tolerance), "metadata": metadata,
     }
-    return write_bundle(out_dir, manifest, module, cases, outputs, files)
+    signing = None
+    if sign_key or ssh_key or sign_cert or sign_chain:
+        signing = {"sign_key": sign_key, "sign_cert": sign_cert, "sign_chain": list(sign_chain),
+                   "ssh_key": ssh_key, "ssh_namespace": ssh_namespace}
+    return write_bundle(out_dir, manifest, module, cases, outputs, files, signing)
 
 
 def refresh_files(bundle_dir):
@@ -676,6 +715,7 @@ def _parser():
     p.add_argument("--weights")
     p.add_argument("--inputs", required=True)
     p.add_argument("--trace", action="store_true")
+    p.add_argument("--record-device", choices=["cpu", "cuda"])
     p.add_argument("--name", required=True)
     p.add_argument("--version", required=True)
     p.add_argument("--lockfile", required=True)
@@ -696,6 +736,11 @@ def _parser():
     p.add_argument("--file", action="append", default=[])
     p.add_argument("--no-signature", action="store_true")
     p.add_argument("--created")
+    p.add_argument("--sign-key")
+    p.add_argument("--sign-cert")
+    p.add_argument("--sign-chain", action="append", default=[])
+    p.add_argument("--ssh-key")
+    p.add_argument("--ssh-namespace", default="bundlegate")
     p.add_argument("--out", required=True)
     return p
 
@@ -719,8 +764,10 @@ def main(argv=None):
                     lockfile_path=args.lockfile_path, preprocessing_path=args.preprocessing_path,
                     trace=args.trace, set_module_attribute=not args.no_module_attribute,
                     signature=not args.no_signature, inference=inference or None,
-                    tolerance=tolerance, created=args.created,
-                    extra_files=dict(_key_value(f, "--file") for f in args.file))
+                    tolerance=tolerance, created=args.created, record_device=args.record_device,
+                    extra_files=dict(_key_value(f, "--file") for f in args.file),
+                    sign_key=args.sign_key, sign_cert=args.sign_cert, sign_chain=args.sign_chain,
+                    ssh_key=args.ssh_key, ssh_namespace=args.ssh_namespace)
     except (PackError, ValueError, OSError) as e:
         print(f"bundlegate_pack: {e}", file=sys.stderr)
         return 1

@@ -46,6 +46,17 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Env& e
 }
 
 Result<Json> AuditLog::Append(std::string_view event, const Json& fields) {
+  Result<Json> r = AppendOnce(event, fields);
+  (r.ok() ? appended_ : failed_).fetch_add(1);
+  last_failed_ = !r.ok();
+  return r;
+}
+
+AuditLog::Counts AuditLog::counts() const {
+  return Counts{appended_.load(), failed_.load(), last_failed_.load()};
+}
+
+Result<Json> AuditLog::AppendOnce(std::string_view event, const Json& fields) {
   std::lock_guard<std::mutex> guard(mu_);
   BG_ASSIGN_OR_RETURN(ExclusiveFileLock lock, LockCurrentFile());
   BG_ASSIGN_OR_RETURN(LogTail tail, ReadLogTail(fd_.get(), path_));

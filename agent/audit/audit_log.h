@@ -25,6 +25,8 @@
 // threads of one process (flock does not, as they share the open file).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -62,6 +64,15 @@ class AuditLog {
 
   const std::string& path() const { return path_; }
 
+  // What Append did since this AuditLog was opened (for the agent's metrics and readiness).
+  // Safe from any thread.
+  struct Counts {
+    std::uint64_t appended = 0;
+    std::uint64_t failed = 0;
+    bool last_failed = false;  // the most recent Append failed
+  };
+  Counts counts() const;
+
   ~AuditLog();
 
  private:
@@ -70,11 +81,15 @@ class AuditLog {
   Result<bool> StillNamesOpenFile() const;
   Result<std::optional<Json>> RepairLocked(const LogTail& tail);
   Result<Json> WriteRecord(const LogTail& tail, std::string_view event, const Json& fields);
+  Result<Json> AppendOnce(std::string_view event, const Json& fields);
 
   const std::string path_;
   Env& env_;
   std::mutex mu_;
   UniqueFd fd_;  // O_RDWR | O_APPEND; guarded by mu_
+  std::atomic<std::uint64_t> appended_{0};
+  std::atomic<std::uint64_t> failed_{0};
+  std::atomic<bool> last_failed_{false};
 };
 
 }  // namespace bg

@@ -10,8 +10,8 @@
 #include <cstring>
 #include <optional>
 
+#include "agent/bundle/hash_queue.h"
 #include "agent/core/errno_status.h"
-#include "agent/core/sha256.h"
 
 namespace bg {
 namespace {
@@ -200,15 +200,44 @@ Json WalkReport::ToJson() const {
   return j;
 }
 
+HashingVisitor::HashingVisitor(const std::atomic<bool>* cancelled, int threads)
+    : cancelled_(cancelled),
+      queue_(threads > 1 ? std::make_unique<HashQueue>(threads, cancelled) : nullptr) {}
+
+HashingVisitor::~HashingVisitor() = default;
+
 Status HashingVisitor::OnFile(const std::string& rel, const FileToRead& file, WalkedFile* out) {
-  Sha256 hash;
-  auto read = ReadAll(file, rel, cancelled_, [&](const char* data, std::size_t n) {
-    hash.Update(data, n);
+  if (queue_ == nullptr) {
+    BG_ASSIGN_OR_RETURN(FileHash hash, HashOpenFile(file, rel, cancelled_));
+    out->size = hash.size;
+    out->sha256 = std::move(hash.sha256);
     return Status::Ok();
-  });
-  if (!read.ok()) return read.status();
-  out->size = *read;
-  out->sha256 = hash.FinalHex();
+  }
+  // The same open file description, so what is hashed is what the walk opened and checked.
+  UniqueFd dup(::fcntl(file.fd, F_DUPFD_CLOEXEC, 0));
+  if (!dup) return ErrnoStatus("dup", rel);
+  out->size = file.stat_size;  // until Finish knows what was read (and whether it was truncated)
+  queue_->Add(rel, std::move(dup), file.read_limit, file.env);
+  return Status::Ok();
+}
+
+Status HashingVisitor::Finish(WalkReport& report) {
+  if (queue_ == nullptr) return Status::Ok();
+  std::vector<HashQueue::Hashed> hashed = queue_->Drain();
+  std::sort(hashed.begin(), hashed.end(),
+            [](const HashQueue::Hashed& a, const HashQueue::Hashed& b) { return a.path < b.path; });
+  for (auto& h : hashed) {
+    if (!h.hash.ok()) return h.hash.status();
+    const auto it = std::lower_bound(
+        report.files.begin(), report.files.end(), h.path,
+        [](const WalkedFile& f, const std::string& p) { return f.path < p; });
+    if (it == report.files.end() || it->path != h.path) continue;  // cannot happen
+    report.total_bytes += h.hash->size;
+    report.total_bytes -= it->size;
+    it->size = h.hash->size;
+    it->sha256 = std::move(h.hash->sha256);
+    it->truncated = h.hash->size >= h.read_limit;
+  }
   return Status::Ok();
 }
 
@@ -224,6 +253,7 @@ Result<WalkReport> WalkBundle(const BundleDir& dir, const LimitsConfig& limits,
   std::sort(report.files.begin(), report.files.end(),
             [](const WalkedFile& a, const WalkedFile& b) { return a.path < b.path; });
   std::sort(report.directories.begin(), report.directories.end());
+  BG_RETURN_IF_ERROR(visitor.Finish(report));
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -3,8 +3,8 @@
 //
 // The walk descends through directory descriptors (openat with O_NOFOLLOW, never a path string),
 // classifies every entry with lstat semantics, and hands each regular file, opened, to a
-// visitor: the integrity check hashes it (HashingVisitor), copy intake copies and hashes it in
-// the same read (intake/copy_visitor.h). Anything but a regular file or a directory, and any
+// visitor: the integrity check hashes it (HashingVisitor, on up to `threads` threads while the
+// walk goes on), copy intake copies and hashes it in the same read (intake/copy_visitor.h). Anything but a regular file or a directory, and any
 // regular file with more than one link, is recorded as unsafe and not opened. The walk stops at
 // the first limit it crosses (bytes, entries, depth, path length) and says which. The readiness
 // probe (watch/readiness_probe.h) runs the same walk without opening files (open_files =
@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -97,20 +98,41 @@ class WalkVisitor {
   // A regular file, opened; fills out->size (bytes read), out->sha256 and out->truncated.
   // Not called when the walk does not open files.
   virtual Status OnFile(const std::string& rel, const FileToRead& file, WalkedFile* out) = 0;
+  // After the last OnFile, with the report's files sorted by path: a visitor that finishes
+  // files in the background fills in their sizes, hashes and truncation here, or fails with its
+  // first error (in path order).
+  virtual Status Finish(WalkReport& report) {
+    (void)report;
+    return Status::Ok();
+  }
 };
 
-// Reads each file once and hashes it (SHA-256), with a 1 MiB buffer.
+class HashQueue;
+
+// Reads each file once and hashes it (SHA-256) in kHashBlockSize reads. With `threads` > 1, the
+// files the walk opens are hashed on up to that many threads of their own while the walk goes
+// on (a bundle of many files is hashed in parallel; one file is always hashed by one thread,
+// SHA-256 being sequential); the walk itself, with its descriptor-relative opens and its
+// findings, is unchanged, and reads only what it opened.
 class HashingVisitor : public WalkVisitor {
  public:
-  explicit HashingVisitor(const std::atomic<bool>* cancelled = nullptr) : cancelled_(cancelled) {}
+  explicit HashingVisitor(const std::atomic<bool>* cancelled = nullptr, int threads = 1);
+  ~HashingVisitor() override;
   Status OnFile(const std::string& rel, const FileToRead& file, WalkedFile* out) override;
+  Status Finish(WalkReport& report) override;
 
  private:
   const std::atomic<bool>* cancelled_;
+  std::unique_ptr<HashQueue> queue_;  // null with one thread
 };
 
-// Reads `file` in large blocks up to its read_limit, calling `sink(data, n)` for each; returns
-// the byte count read. Shared by hashing and copying so both read files the same way.
+// Reads `file` up to its read_limit in blocks of `block_size` (at most kReadBlockSize, the
+// default), calling `sink(data, n)` for each; returns the byte count read. Shared by hashing and
+// copying so both read files the same way.
+template <typename Sink>
+Result<std::uint64_t> ReadAll(const FileToRead& file, const std::string& rel,
+                              const std::atomic<bool>* cancelled, Sink&& sink,
+                              std::size_t block_size);
 template <typename Sink>
 Result<std::uint64_t> ReadAll(const FileToRead& file, const std::string& rel,
                               const std::atomic<bool>* cancelled, Sink&& sink);

@@ -46,7 +46,10 @@ std::vector<IntegrityFinding> CompareWithManifest(const Manifest& manifest,
     }
   }
   for (const auto& w : walk.files) {
-    if (w.path == kManifestFileName || w.path == kManifestSignatureFileName) continue;
+    if (w.path == kManifestFileName || w.path == kManifestSignatureFileName ||
+        w.path == kModelSignatureFileName) {
+      continue;
+    }
     if (manifest.FindFile(w.path) == nullptr) {
       unlisted.push_back({Reason::kUnlistedFile, w.path, "in the bundle but not in [[files]]"});
     }

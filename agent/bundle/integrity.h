@@ -20,8 +20,8 @@ struct IntegrityFinding {
   std::string detail;  // "declared 10 bytes, found 12"
 };
 
-// Compares the walk with the manifest. bundle.toml and bundle.toml.sig at the bundle root are
-// not expected in [[files]].
+// Compares the walk with the manifest. bundle.toml and its signatures (bundle.toml.sig, model.sig)
+// at the bundle root are not expected in [[files]].
 std::vector<IntegrityFinding> CompareWithManifest(const Manifest& manifest, const WalkReport& walk);
 // Only the walk's own findings (unsafe entries, crossed limits): for a bundle whose manifest
 // could not be read.

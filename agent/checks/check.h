@@ -33,6 +33,9 @@ struct BundleContext {
   const BundleDir* dir = nullptr;
   const Manifest* manifest = nullptr;  // null when the manifest is invalid
   const WalkReport* walk = nullptr;    // null when the walk failed
+  // SHA-256 of the bundle.toml bytes that `manifest` was parsed from (a signature over
+  // bundle.toml must be over these very bytes); empty when it could not be read.
+  std::string_view manifest_sha256;
   const std::atomic<bool>* cancelled = nullptr;  // set on shutdown: finish quickly
 
   bool is_cancelled() const { return cancelled != nullptr && cancelled->load(); }
@@ -55,6 +58,9 @@ class Check {
   // Calls `done` exactly once, on env.loop. The default runs Run() on env.pool.
   // `ctx` and what it points to stay valid until `done` is called.
   virtual void RunAsync(const BundleContext& ctx, const CheckEnv& env, Done done);
+  // A gate: when its result blocks promotion, the configured checks after it are not run (the
+  // signature check: nothing unsigned is handed to a plugin that loads the model).
+  virtual bool gates_pipeline() const { return false; }
 };
 
 }  // namespace bg

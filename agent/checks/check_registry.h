@@ -19,15 +19,30 @@
 
 namespace bg {
 
+class DescribeCache;  // agent/plugin/describe_cache.h
+
+// How checks are built, beyond the config.
+struct BuildOptions {
+  // Plugins' --describe answers, remembered (a process's own, or kept across runs in a file);
+  // null: a fresh one in memory.
+  std::shared_ptr<DescribeCache> describes;
+  // Describe a plugin when a bundle first needs its description, not while building: what
+  // `bundlegate check` wants (one bundle, perhaps rejected before any plugin matters). The
+  // agent and `config check` describe at build, so that a broken plugin is a config error.
+  bool lazy_describe = false;
+};
+
 // What a factory may need beyond its own options.
 struct CheckBuildContext {
   const Config* config = nullptr;
   std::vector<std::string> plugin_dirs;  // resolved: configured, or the defaults
   // The serving runtime's LibTorch version ("1.13.1"): runtime.torch_version, or with "auto"
   // what the TorchScript plugin's --describe reports, else the LibTorch found at build time.
-  // Empty when unknown. Resolved on first use (a --describe starts a LibTorch process), at most
-  // once per BuildChecks.
+  // Empty when unknown. Resolved on first use (a --describe starts a LibTorch process unless
+  // its answer is remembered), at most once per BuildChecks; safe to call from several threads.
   std::function<std::string()> torch_version = [] { return std::string(); };
+  std::shared_ptr<DescribeCache> describes;  // never null inside BuildChecks
+  bool lazy_describe = false;
 };
 
 // A factory reads its options from `options` (which already knows "kind"), reports problems
@@ -44,9 +59,11 @@ struct BuiltinCheckKind {
 const std::vector<BuiltinCheckKind>& BuiltinCheckKinds();
 
 // Builds every configured check. Errors name the config file, line and key.
-Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config);
+Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config,
+                                                        const BuildOptions& build = {});
 
 // The pipeline for `config`: its checks, limits, serving directory and parity rule.
-Result<std::shared_ptr<const CheckPipeline>> BuildPipeline(const Config& config);
+Result<std::shared_ptr<const CheckPipeline>> BuildPipeline(const Config& config,
+                                                           const BuildOptions& build = {});
 
 }  // namespace bg

@@ -21,6 +21,7 @@ struct CheckPipeline::RunState {
   CheckEnv env;
   const std::atomic<bool>* cancelled = nullptr;
   std::function<void(BundleReport)> done;
+  std::string failed_gate;  // the kind of a gate check that blocked promotion
 };
 
 namespace {
@@ -54,7 +55,7 @@ void CheckPipeline::Prelude(RunState& s) const {
   start = Clock::now();
   const bool hashed_at_intake = r.walk.has_value();
   if (!r.walk) {
-    HashingVisitor hasher(s.cancelled);
+    HashingVisitor hasher(s.cancelled, options_.hash_threads);
     const auto declared = r.manifest ? DeclaredSizes(r.manifest->files)
                                      : std::map<std::string, std::uint64_t>{};
     WalkOptions options;
@@ -86,6 +87,7 @@ void CheckPipeline::Prelude(RunState& s) const {
   }
   s.ctx.manifest = r.manifest ? &*r.manifest : nullptr;
   s.ctx.walk = r.walk ? &*r.walk : nullptr;
+  s.ctx.manifest_sha256 = r.manifest_sha256;
 }
 
 void CheckPipeline::RunAsync(const std::string& bundle_dir, std::optional<WalkReport> walk,
@@ -122,6 +124,8 @@ void CheckPipeline::Next(std::shared_ptr<RunState> state, std::size_t index) con
     skip = "the bundle's tree is unsafe or over its limits; its files were not opened";
   } else if (ctx.walk->truncated()) {
     skip = "a file is larger than declared: it was not read to its end";
+  } else if (!state->failed_gate.empty()) {
+    skip = "not run: the " + state->failed_gate + " check failed, so nothing loads this bundle";
   }
   if (!skip.empty()) {
     state->report.results.push_back(CheckResult::Skip(std::string(check.kind()), skip));
@@ -129,8 +133,9 @@ void CheckPipeline::Next(std::shared_ptr<RunState> state, std::size_t index) con
     return;
   }
   const auto start = Clock::now();
-  check.RunAsync(ctx, state->env, [this, state, index, start](CheckResult result) {
+  check.RunAsync(ctx, state->env, [this, state, index, start, &check](CheckResult result) {
     result.duration_ms = MillisSince(start);
+    if (check.gates_pipeline() && result.blocks_promotion()) state->failed_gate = result.check;
     state->report.results.push_back(std::move(result));
     Next(state, index + 1);
   });
@@ -146,6 +151,11 @@ void CheckPipeline::Finish(std::shared_ptr<RunState> state) const {
           "parity", Reason::kPluginError,
           "no [[checks]] entry of kind \"" + r.manifest->model.format +
               "\" checks this bundle's model format (require_parity = true)"));
+    }
+  }
+  for (const auto& result : r.results) {
+    if (result.check == "signature" && result.details.contains("signer")) {
+      r.signer = result.details["signer"];
     }
   }
   r.passed = !r.cancelled && !r.results.empty();
@@ -205,6 +215,7 @@ Json BundleReport::ToJson() const {
   if (!reason.empty()) j["reason"] = reason;
   if (!message.empty()) j["message"] = message;
   if (already_served) j["already_served"] = true;
+  if (!signer.is_null()) j["signer"] = signer;
   Json checks = Json::array();
   for (const auto& c : results) checks.push_back(c.ToJson());
   j["checks"] = checks;

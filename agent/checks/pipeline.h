@@ -7,6 +7,9 @@
 // so a producer can fix everything in one go; only checks that cannot run are skipped: all
 // content checks when the manifest is invalid, or when the tree is unsafe to open.
 //
+// A gate (Check::gates_pipeline, the signature check) that fails or errors stops the configured
+// checks after it: they are reported as skipped, and no plugin sees the bundle.
+//
 // The verdict: promoted only when no check failed or errored; the first failing check, in the
 // order above, gives the reason. A verdict comes only from what the bundle is: when the agent's
 // own failure stopped a check (a read error, EACCES, EMFILE, a plugin it could not start:
@@ -47,6 +50,7 @@ struct BundleReport {
   std::string reason;           // the first failing check's reason; empty when passed
   std::string message;          // its summary
   std::string digest;           // BundleDigest of [[files]], when the manifest is valid
+  Json signer;                  // who signed it (the signature check's details.signer), or null
 
   Json ToJson() const;
 };
@@ -57,6 +61,7 @@ class CheckPipeline {
     LimitsConfig limits;
     std::string serving_dir;  // for the duplicate-version check; empty: skipped
     bool require_parity = true;
+    int hash_threads = 1;  // the integrity check hashes a bundle's files on up to this many
   };
 
   CheckPipeline(Options options, std::vector<std::shared_ptr<Check>> checks);

@@ -9,6 +9,7 @@
 #include "agent/cli/command.h"
 #include "agent/cli/config_loader.h"
 #include "agent/core/json.h"
+#include "agent/plugin/describe_cache.h"
 
 namespace bg::cli {
 namespace {
@@ -60,7 +61,13 @@ int RunCheck(const CheckArgs& args) {
     std::fprintf(stderr, "bundlegate check: %s\n", config.status().message().c_str());
     return kExitUsage;
   }
-  auto pipeline = BuildPipeline(*config);
+  // Plugins' --describe answers are remembered across runs (describe_cache.h), and a plugin
+  // not remembered is asked only when the bundle gets to its check.
+  BuildOptions build;
+  build.describes =
+      std::make_shared<DescribeCache>(DescribeCacheFile(/*agent=*/false, config->paths.root));
+  build.lazy_describe = true;
+  auto pipeline = BuildPipeline(*config, build);
   if (!pipeline.ok()) {
     std::fprintf(stderr, "bundlegate check: %s\n", pipeline.status().message().c_str());
     return kExitUsage;

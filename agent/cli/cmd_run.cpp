@@ -23,7 +23,7 @@ Command RunCommand() {
                 std::fprintf(stderr, "bundlegate run: %s\n", config.status().message().c_str());
                 return kExitUsage;
               }
-              SetupLogging(config->log.level);
+              SetupLogging(config->log.level, config->log.journal);
               Agent agent(std::move(config).value(), used);
               return agent.Run();
             };

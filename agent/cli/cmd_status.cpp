@@ -2,15 +2,12 @@
 // it keeps in the root), and what is served (from serving/ itself).
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 
 #include "agent/cli/command.h"
 #include "agent/cli/config_loader.h"
-#include "agent/core/file_contents.h"
 #include "agent/core/json.h"
-#include "agent/serving/serving_layout.h"
-#include "agent/serving/serving_lock.h"
+#include "agent/daemon/status_report.h"
 
 namespace bg::cli {
 namespace {
@@ -19,41 +16,6 @@ struct StatusArgs {
   std::string config;
   bool json = false;
 };
-
-std::size_t CountEntries(const std::string& dir) {
-  std::size_t n = 0;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.path().filename().string()[0] != '.') ++n;
-  }
-  return n;
-}
-
-Json ReadStatusFile(const std::string& path) {
-  const auto text = ReadFileContents(path);
-  if (!text) return Json();
-  const Json j = Json::parse(*text, nullptr, false);
-  return j.is_discarded() ? Json() : j;
-}
-
-Json Collect(const Config& config) {
-  const ServingLayout layout{config.paths.serving, config.paths.quarantine};
-  Json models = Json::array();
-  for (const auto& name : ListModels(layout)) {
-    models.push_back({{"name", name},
-                      {"current", ReadCurrent(layout, name).value_or("")},
-                      {"versions", ListVersions(layout, name)}});
-  }
-  const bool running = FileLock::IsHeld(AgentLockPath(config.paths.root));
-  Json agent = ReadStatusFile(config.paths.root + "/status.json");
-  return {{"root", config.paths.root},
-          {"running", running},
-          {"inbox_entries", CountEntries(config.paths.inbox)},
-          {"work_entries", CountEntries(config.paths.work)},
-          {"quarantined", CountEntries(config.paths.quarantine)},
-          {"served", models},
-          {"agent", agent}};
-}
 
 void PrintHuman(const Json& s) {
   const Json& agent = s["agent"];
@@ -98,7 +60,7 @@ int RunStatus(const StatusArgs& args) {
     std::fprintf(stderr, "bundlegate status: %s\n", config.status().message().c_str());
     return kExitUsage;
   }
-  const Json s = Collect(*config);
+  const Json s = CollectStatus(*config);
   if (args.json) {
     std::cout << DumpJson(s, 2) << "\n";
   } else {

@@ -31,5 +31,7 @@ Command RunCommand();
 Command StatusCommand();
 Command RollbackCommand();
 Command PluginsCommand();
+Command SignatureCommand();
+Command ReloadCommand();
 
 }  // namespace bg::cli

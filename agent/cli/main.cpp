@@ -17,10 +17,12 @@ int main(int argc, char** argv) {
       RunCommand(),
       CheckCommand(),
       ConfigCommand(),
+      ReloadCommand(),
       AuditCommand(),
       RollbackCommand(),
       StatusCommand(),
       PluginsCommand(),
+      SignatureCommand(),
       VersionCommand(),
   };
 

@@ -128,6 +128,35 @@ void ReadLog(TableReader t, LogConfig& l) {
     if (!known) t.Fail("level", "must be one of trace, debug, info, warn, error");
     l.level = *v;
   }
+  if (auto v = t.String("journal", Presence::kOptional)) {
+    if (*v == "auto") {
+      l.journal = LogConfig::Journal::kAuto;
+    } else if (*v == "on") {
+      l.journal = LogConfig::Journal::kOn;
+    } else if (*v == "off") {
+      l.journal = LogConfig::Journal::kOff;
+    } else {
+      t.Fail("journal", "must be \"auto\", \"on\" or \"off\", found \"" + *v + "\"");
+    }
+  }
+  t.RejectUnknownKeys();
+}
+
+void ReadHttp(TableReader t, HttpConfig& h) {
+  if (auto v = t.String("listen", Presence::kOptional)) {
+    auto listen = ParseListenAddress(*v);
+    if (listen.ok()) {
+      h.listen = *listen;
+    } else {
+      t.Fail("listen", listen.status().message());
+    }
+  }
+  if (auto v = t.Int("max_connections", Presence::kOptional, 1, 65536)) h.max_connections = *v;
+  if (auto v = t.Int("max_header_bytes", Presence::kOptional, 512, 1 << 20)) h.max_header_bytes = *v;
+  if (auto v = t.Int("max_body_bytes", Presence::kOptional, 0, 1 << 20)) h.max_body_bytes = *v;
+  if (auto v = t.Int("request_timeout_s", Presence::kOptional, 1, 3600)) h.request_timeout_s = *v;
+  if (auto v = t.Int("idle_timeout_s", Presence::kOptional, 1, 3600)) h.idle_timeout_s = *v;
+  if (auto v = t.Int("liveness_timeout_s", Presence::kOptional, 1, 3600)) h.liveness_timeout_s = *v;
   t.RejectUnknownKeys();
 }
 
@@ -173,6 +202,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source,
   if (auto t = top.Table("serving", Presence::kOptional)) ReadServing(*t, c.serving);
   if (auto t = top.Table("runtime", Presence::kOptional)) ReadRuntime(*t, c.runtime);
   if (auto t = top.Table("log", Presence::kOptional)) ReadLog(*t, c.log);
+  if (auto t = top.Table("http", Presence::kOptional)) ReadHttp(*t, c.http);
   for (auto& check : top.TableArray("checks", Presence::kOptional)) {
     CheckSpec spec;
     spec.name = check.name();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agent/core/status.h"
+#include "agent/http/listen_address.h"
 #include "agent/toml/toml_document.h"
 
 namespace bg {
@@ -73,6 +74,24 @@ struct RuntimeConfig {
 
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
+  // Structured records to journald (sd_journal_send): kAuto when stderr is the journal stream
+  // systemd gave us (JOURNAL_STREAM), kOn always (lines go to stderr if journald is not there),
+  // kOff never (plain lines on stderr). Read at start.
+  enum class Journal { kAuto, kOn, kOff };
+  Journal journal = Journal::kAuto;
+};
+
+// The HTTP endpoint: /metrics, /healthz, /readyz, /status (agent/http/http_server.h).
+struct HttpConfig {
+  ListenAddress listen;                  // off by default
+  std::int64_t max_connections = 64;     // more are closed at once (503)
+  std::int64_t max_header_bytes = 8192;  // a larger request header gets 431
+  std::int64_t max_body_bytes = 1024;    // a larger request body gets 413
+  std::int64_t request_timeout_s = 10;   // from a request's first byte to its response's last
+  std::int64_t idle_timeout_s = 30;      // an idle keep-alive connection is closed after this
+  std::int64_t liveness_timeout_s = 5;   // /healthz fails when the loop is silent this long
+
+  bool operator==(const HttpConfig&) const = default;
 };
 
 // One [[checks]] table, validated later by the check's own factory.
@@ -97,6 +116,7 @@ struct Config {
   ServingConfig serving;
   RuntimeConfig runtime;
   LogConfig log;
+  HttpConfig http;
   std::vector<CheckSpec> checks;
   std::shared_ptr<const TomlDocument> document;  // what `checks` point into
 };

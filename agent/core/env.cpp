@@ -217,7 +217,7 @@ Result<DiskSpace> Env::FreeSpace(const std::string& path) {
   struct statvfs vfs;
   if (::statvfs(path.c_str(), &vfs) != 0) return ErrnoStatus("statvfs", path);
   DiskSpace space;
-  space.total_bytes = static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+  space.size_bytes = static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize;
   space.available_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   return space;
 }

@@ -47,7 +47,7 @@ enum class RenameMode {
 
 // What statvfs says about a filesystem, in bytes.
 struct DiskSpace {
-  std::uint64_t total_bytes = 0;
+  std::uint64_t size_bytes = 0;
   std::uint64_t available_bytes = 0;  // to unprivileged users (f_bavail): the conservative figure
 };
 

@@ -13,6 +13,7 @@
 #include "agent/core/clock.h"
 #include "agent/core/tree_ops.h"
 #include "agent/daemon/agent_impl.h"
+#include "agent/daemon/event_log_fields.h"
 #include "agent/daemon/recovery.h"
 #include "agent/plugin/child_process.h"
 #include "agent/watch/readiness_probe.h"
@@ -152,6 +153,7 @@ void Agent::Impl::OnProbed(const std::string& name, const ProbeResult& probe) {
     HoldInbox(name, "probe", probe.fault);
     return;
   }
+  metrics_.Sighted(name, tracker_.FirstSeen(name));
   switch (tracker_.Observe(name, obs, Clock::now())) {
     case SettleTracker::Decision::kReady:
       watcher_->Unfollow(name);
@@ -352,6 +354,7 @@ void Agent::Impl::RunChecks(const WorkItem& item, const std::string& dir,
   std::shared_ptr<const CheckPipeline> pipeline = pipeline_;  // a reload does not pull it away
   pipeline->RunAsync(dir, std::move(walk), CheckEnv{&loop_, check_pool_.get()}, &cancelled_,
                      [this, item, dir, pipeline](BundleReport report) {
+                       metrics_.Checked(report);
                        if (report.cancelled) {
                          ReturnUnfinished(item, "shutdown");
                          return;
@@ -391,6 +394,8 @@ void Agent::Impl::OnDecided(const WorkItem& item, Result<ExecutionResult> result
     spdlog::warn("{} ({}): {}", item.inbox_name, item.id, warning);
   }
   const Decision& d = result->decision;
+  metrics_.Decided(item, *result);
+  const ScopedLogFields journal_fields(DecisionLogFields(item, d));
   switch (d.action) {
     case Decision::Action::kPromote:
       ++promoted_;

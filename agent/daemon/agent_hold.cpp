@@ -4,8 +4,9 @@
 // reasons (a full disk, an I/O error, a permission it lacks, no descriptors left), the bundle is
 // held: an unclaimed one stays in the inbox untouched; a claimed one goes back there (or stays in
 // work/ until it can); nothing is decided. The hold is logged once when it starts and once when
-// it ends, listed in status.json ("held") and makes the agent's state "degraded"; the bundle is
-// tried again on an exponential backoff, and decided properly once the fault is gone.
+// it ends, listed in status.json ("held"), and fails the readiness condition "nothing_held"
+// (agent_readiness.cpp: the state is "degraded"); the bundle is tried again on an exponential
+// backoff, and decided properly once the fault is gone.
 //
 // Low-disk safety: the root's filesystem is checked every second (and before claims). Below the
 // floor ([limits] min_free_bytes, min_free_ratio) nothing new is claimed, said once each way;
@@ -159,7 +160,7 @@ void Agent::Impl::OnHoldTimer() {
 std::uint64_t Agent::Impl::DiskFloor() const {
   if (!disk_.known) return config_.limits.min_free_bytes;
   const auto by_ratio = static_cast<std::uint64_t>(config_.limits.min_free_ratio *
-                                                   static_cast<double>(disk_.space.total_bytes));
+                                                   static_cast<double>(disk_.space.size_bytes));
   return std::max(config_.limits.min_free_bytes, by_ratio);
 }
 
@@ -189,7 +190,7 @@ bool Agent::Impl::RefreshDisk() {
     if (below) {
       spdlog::warn("disk space below its floor on {}: {} available of {}, floor {} ([limits] "
                    "min_free_bytes / min_free_ratio): claiming nothing new until space returns",
-                   config_.paths.root, Bytes(space->available_bytes), Bytes(space->total_bytes),
+                   config_.paths.root, Bytes(space->available_bytes), Bytes(space->size_bytes),
                    Bytes(floor));
     } else {
       spdlog::info("disk space above its floor again on {} ({} available, floor {}): claims resume",
@@ -209,7 +210,7 @@ bool Agent::Impl::Fits(std::uint64_t bytes, std::string* why) const {
     return true;
   }
   *why = "a copy of it needs " + Bytes(bytes) + "; " + Bytes(available) + " available on " +
-         config_.paths.root + "'s filesystem (" + Bytes(disk_.space.total_bytes) + "), " +
+         config_.paths.root + "'s filesystem (" + Bytes(disk_.space.size_bytes) + "), " +
          Bytes(reserved) + " reserved by copies in flight, floor " + Bytes(floor);
   return false;
 }
@@ -221,13 +222,11 @@ Json Agent::Impl::DiskJson() const {
             {"reserved_bytes", Reserved()}};
   if (disk_.known) {
     j["available_bytes"] = disk_.space.available_bytes;
-    j["total_bytes"] = disk_.space.total_bytes;
+    j["size_bytes"] = disk_.space.size_bytes;
   }
   if (!disk_.since.empty()) j["since"] = disk_.since;
   if (!disk_.error.empty()) j["error"] = disk_.error;
   return j;
 }
-
-bool Agent::Impl::Degraded() const { return disk_.below_floor || !holds_.empty(); }
 
 }  // namespace bg

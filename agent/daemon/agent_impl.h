@@ -1,7 +1,10 @@
-// The inside of Agent (agent.h), shared by its two source files:
+// The inside of Agent (agent.h), shared by its source files:
 //   agent_lifecycle.cpp  start, recovery, signals, reload, timers, status, shutdown
 //   agent_flow.cpp       one bundle's way: watch -> settle -> claim -> copy -> checks -> decision
 //   agent_hold.cpp       the agent's own failures: holding, backoff, release; low-disk safety
+//   agent_http.cpp       the HTTP endpoint: /metrics, /healthz, /readyz, /status
+//   agent_gauges.cpp     what /metrics reads at scrape time (queues, state, disk, served, ...)
+//   agent_readiness.cpp  the readiness conditions (/readyz, the "degraded" state)
 // Everything here is touched only from the event loop thread, except what the pools' jobs
 // capture by value.
 #pragma once
@@ -23,10 +26,16 @@
 #include "agent/checks/pipeline.h"
 #include "agent/config/config.h"
 #include "agent/daemon/agent.h"
+#include "agent/daemon/agent_metrics.h"
 #include "agent/daemon/hold_book.h"
+#include "agent/daemon/readiness.h"
+#include "agent/daemon/recovery.h"
 #include "agent/daemon/root_setup.h"
 #include "agent/daemon/systemd_notify.h"
+#include "agent/http/http_server.h"
+#include "agent/http/loop_heartbeat.h"
 #include "agent/intake/work_area.h"
+#include "agent/plugin/describe_cache.h"
 #include "agent/serving/decision_executor.h"
 #include "agent/serving/serving_lock.h"
 #include "agent/watch/inbox_watcher.h"
@@ -39,11 +48,14 @@ struct Agent::Impl {
   using Clock = std::chrono::steady_clock;
 
   Impl(Config config, std::string config_path, Env& env);
+  ~Impl();
 
   // --- lifecycle (agent_lifecycle.cpp)
   int Run();
   Status Start();
   void Recover();
+  void AdoptRecovered(RecoveryReport report);
+  void FinishStart();
   void OnSignal(int signal);
   void Reload();
   void BeginShutdown(const std::string& why);
@@ -93,8 +105,17 @@ struct Agent::Impl {
   bool Fits(std::uint64_t bytes, std::string* why) const;
   std::uint64_t Reserved() const;
   Json DiskJson() const;
-  bool Degraded() const;
   void ApplyReload(Config config, std::shared_ptr<const CheckPipeline> pipeline);
+
+  // --- the HTTP endpoint (agent_http.cpp, agent_gauges.cpp, agent_readiness.cpp)
+  Status StartHttp();
+  void StopHttp();
+  void ServeMetrics(const HttpRequest& request, HttpResponder respond);
+  void ServeStatus(HttpResponder respond);
+  std::vector<MetricFamily> CollectMetrics() const;
+  std::vector<ReadinessCondition> Readiness() const;
+  std::string AgentState() const;  // starting, recovering, running, draining, degraded
+  void MaybeRefreshServed();
 
   // --- configuration
   Config config_;
@@ -102,6 +123,9 @@ struct Agent::Impl {
   Env& env_;
   RootFacts facts_;
   std::shared_ptr<const CheckPipeline> pipeline_;
+  // Plugins' --describe answers, kept for the agent's life and in <root>/cache: a reload
+  // re-describes only the plugins whose files changed.
+  std::shared_ptr<DescribeCache> describes_;
 
   // --- machinery
   boost::asio::io_context loop_;
@@ -124,8 +148,14 @@ struct Agent::Impl {
   SettleTracker tracker_;
   SystemdNotifier notifier_;
   std::atomic<bool> cancelled_{false};
+  AgentMetrics metrics_;
+  std::unique_ptr<LoopHeartbeat> heartbeat_;  // with http_: the loop's liveness, for /healthz
+  std::unique_ptr<HttpServer> http_;          // null when [http] listen is off
+  std::shared_ptr<void> loop_stall_;          // test_stall.h
 
   // --- state
+  enum class Phase { kStarting, kRecovering, kRunning };
+  Phase phase_ = Phase::kStarting;
   bool stopping_ = false;
   bool stopped_ = false;
   int exit_code_ = 0;
@@ -156,6 +186,15 @@ struct Agent::Impl {
   std::string started_at_;
   std::string watch_note_;
   bool status_dirty_ = true;
+  // serving/ as /metrics shows it: listed off the loop after promotions and every 30 s.
+  struct ServedModel {
+    std::string name, current;
+    std::size_t versions = 0;
+  };
+  std::vector<ServedModel> served_;
+  std::uint64_t served_generation_ = ~0ull;  // metrics_.serving_generation() it was listed at
+  Clock::time_point served_listed_at_{};
+  bool served_listing_ = false;
 };
 
 }  // namespace bg

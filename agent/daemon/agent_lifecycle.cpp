@@ -13,8 +13,10 @@
 #include "agent/core/fault_injection.h"
 #include "agent/core/clock.h"
 #include "agent/daemon/agent_impl.h"
+#include "agent/daemon/event_log_fields.h"
 #include "agent/daemon/logging.h"
 #include "agent/daemon/recovery.h"
+#include "agent/daemon/test_stall.h"
 
 namespace bg {
 
@@ -53,6 +55,8 @@ bool SameStaticSettings(const Config& a, const Config& b, std::string* what) {
     *what = "intake changed";
   } else if (a.workers != b.workers) {
     *what = "workers changed";
+  } else if (!(a.http == b.http)) {
+    *what = "[http] changed";
   } else {
     return true;
   }
@@ -86,13 +90,16 @@ int Agent::Impl::Run() {
   Status started = Start();
   if (!started.ok()) {
     spdlog::error("cannot start: {}", started.message());
+    StopHttp();
     if (io_pool_) io_pool_->join();
     return 2;
   }
   loop_.run();
+  StopHttp();
   for (auto* pool : {check_pool_.get(), probe_pool_.get(), io_pool_.get()}) {
     if (pool) pool->join();
   }
+  const ScopedLogFields journal_fields(LifecycleLogFields("stopped"));
   spdlog::info("stopped");
   return exit_code_;
 }
@@ -112,7 +119,9 @@ Status Agent::Impl::Start() {
       ::pwrite(agent_lock_->fd(), pid.data(), pid.size(), 0) < 0) {
     spdlog::warn("cannot write the pid into {}", lock_path);
   }
-  BG_ASSIGN_OR_RETURN(pipeline_, BuildPipeline(config_));
+  describes_ =
+      std::make_shared<DescribeCache>(DescribeCacheFile(/*agent=*/true, config_.paths.root));
+  BG_ASSIGN_OR_RETURN(pipeline_, BuildPipeline(config_, BuildOptions{describes_, false}));
   BG_ASSIGN_OR_RETURN(audit_, AuditLog::Open(config_.paths.audit_log, env_));
 
   check_pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers));
@@ -121,12 +130,26 @@ Status Agent::Impl::Start() {
   work_ = std::make_unique<WorkArea>(config_.paths, facts_.inbox_same_fs, env_);
   executor_ = std::make_unique<DecisionExecutor>(config_, *work_, *audit_, env_);
   layout_ = executor_->layout();
+  BG_RETURN_IF_ERROR(StartHttp());
+  loop_stall_ = InstallLoopStallIfAsked(loop_);
 
   if (FaultInjectionActive()) {
     spdlog::warn("fault injection is on (BUNDLEGATE_FAULT*): for tests only");
   }
   RefreshDisk();
-  Recover();
+  // Recovery runs on the I/O thread while the loop answers /healthz and /readyz (and keeps
+  // status.json current); nothing is watched or claimed before it is done (FinishStart).
+  phase_ = Phase::kRecovering;
+  ArmStatusTimer();
+  boost::asio::post(*io_pool_, [this] {
+    StallForRecoveryIfAsked();
+    Recover();
+    boost::asio::post(loop_, [this] { FinishStart(); });
+  });
+  return Status::Ok();
+}
+
+void Agent::Impl::FinishStart() {
   Json started = {{"version", BUNDLEGATE_VERSION},
                   {"pid", ::getpid()},
                   {"config", config_.source},
@@ -139,11 +162,21 @@ Status Agent::Impl::Start() {
   WatchCallbacks callbacks{[this](const std::string& name) { OnChange(name); },
                            [this](const std::string& why) { Rescan(why); }};
   watcher_ = MakeInboxWatcher(loop_, config_.paths.inbox, config_.watch, callbacks, &watch_note_);
-  BG_RETURN_IF_ERROR(watcher_->Start());
+  if (Status watching = watcher_->Start(); !watching.ok()) {
+    spdlog::error("cannot start: {}", watching.message());
+    watcher_.reset();
+    exit_code_ = 2;
+    stopped_ = true;
+    loop_.stop();
+    return;
+  }
   started["watch"] = watch_note_;
   Audit("started", started);
-  spdlog::info("bundlegate {} watching {} ({}), {} worker(s), checks: {}", BUNDLEGATE_VERSION,
-               config_.paths.inbox, watch_note_, config_.workers, DumpJson(started["checks"]));
+  {
+    const ScopedLogFields journal_fields(LifecycleLogFields("started"));
+    spdlog::info("bundlegate {} watching {} ({}), {} worker(s), checks: {}", BUNDLEGATE_VERSION,
+                 config_.paths.inbox, watch_note_, config_.workers, DumpJson(started["checks"]));
+  }
 
   signals_.add(SIGTERM);
   signals_.add(SIGINT);
@@ -151,15 +184,15 @@ Status Agent::Impl::Start() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
     if (!ec) OnSignal(signal);
   });
+  phase_ = Phase::kRunning;
   Rescan("startup");
   ArmRescanTimer();
-  ArmStatusTimer();
   if (auto period = notifier_.WatchdogPeriod()) ArmWatchdog(*period);
   notifier_.Ready(StatusLine());
   TryStartJobs();
-  return Status::Ok();
 }
 
+// On the I/O thread, before anything is claimed; what it hands back to the loop runs there.
 void Agent::Impl::Recover() {
   auto torn = audit_->RepairTornTail();
   if (!torn.ok()) spdlog::error("audit log: {}", torn.status().message());
@@ -170,6 +203,13 @@ void Agent::Impl::Recover() {
   // Synchronous: recovery finishes before anything new is claimed.
   auto recorded = audit_->Append("recovered", Json{{"actions", report.actions}});
   if (!recorded.ok()) spdlog::error("audit log: {}", recorded.status().message());
+  boost::asio::post(loop_, [this, report = std::move(report)]() mutable {
+    AdoptRecovered(std::move(report));
+  });
+}
+
+// On the loop: the bundles recovery hands back, before anything new is claimed.
+void Agent::Impl::AdoptRecovered(RecoveryReport report) {
   for (auto& item : report.rerun) {
     in_flight_[item.id] = item;
     resumable_.push_back(item);  // started by TryStartJobs, within `workers`
@@ -229,7 +269,9 @@ void Agent::Impl::Reload() {
     auto loaded = LoadConfigFile(path);
     std::string what;
     Result<std::shared_ptr<const CheckPipeline>> pipeline = Status::Error("not built");
-    if (loaded.ok() && SameStaticSettings(running, *loaded, &what)) pipeline = BuildPipeline(*loaded);
+    if (loaded.ok() && SameStaticSettings(running, *loaded, &what)) {
+      pipeline = BuildPipeline(*loaded, BuildOptions{describes_, false});
+    }
     boost::asio::post(loop_, [this, refuse, loaded = std::move(loaded), what,
                               pipeline = std::move(pipeline)]() mutable {
       reloading_ = false;
@@ -332,6 +374,7 @@ void Agent::Impl::ArmStatusTimer() {
     RefreshDisk();
     if (!ready_.empty()) TryStartJobs();
     WriteStatus();
+    MaybeRefreshServed();
     ArmStatusTimer();
   });
 }
@@ -356,17 +399,9 @@ Json Agent::Impl::StatusJson() const {
   }
   Json recent = Json::array();
   for (const auto& r : recent_) recent.push_back(r);
-  // "degraded": running, but something needs an operator (held bundles, the disk floor).
-  Json degraded = Json::array();
-  if (disk_.below_floor) degraded.push_back("disk below its floor: claiming nothing new");
-  if (!holds_.empty()) {
-    degraded.push_back(std::to_string(holds_.size()) + " bundle(s) held for the agent's own failures");
-  }
-  const char* state = stopped_ ? "stopped" : stopping_ ? "stopping" : Degraded() ? "degraded" : "running";
   return {{"pid", ::getpid()},
           {"version", BUNDLEGATE_VERSION},
-          {"state", state},
-          {"degraded", degraded},
+          {"state", stopped_ ? "stopped" : AgentState()},
           {"held", holds_.ToJson(Clock::now(), std::chrono::system_clock::now())},
           {"disk", DiskJson()},
           {"started_at", started_at_},
@@ -375,6 +410,7 @@ Json Agent::Impl::StatusJson() const {
           {"root", config_.paths.root},
           {"inbox", config_.paths.inbox},
           {"watch", watch_note_},
+          {"http", http_ ? http_->address() : ""},
           {"workers", config_.workers},
           {"settling", settling},
           {"ready", Json(std::vector<std::string>(ready_.begin(), ready_.end()))},

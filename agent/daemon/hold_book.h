@@ -77,6 +77,8 @@ class HoldBook {
   Duration Backoff(int failures) const;
 
   std::size_t size() const { return entries_.size(); }
+  // The first held name in byte order ("" when none): for a one-line summary.
+  std::string FirstName() const { return entries_.empty() ? "" : entries_.begin()->first; }
   bool empty() const { return entries_.empty(); }
   // [{"inbox_name", "step", "why", "errno", "since", "next_attempt", "failures", "location"}],
   // `next_attempt` in RFC 3339 (steady times converted with `now` / `system_now`).

@@ -12,6 +12,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "agent/daemon/journal_sink.h"
+
 namespace bg {
 namespace {
 
@@ -21,15 +23,7 @@ class JournalPrefixSink : public spdlog::sinks::base_sink<std::mutex> {
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
-    const char* prefix = "<6>";
-    switch (msg.level) {
-      case spdlog::level::critical: prefix = "<2>"; break;
-      case spdlog::level::err: prefix = "<3>"; break;
-      case spdlog::level::warn: prefix = "<4>"; break;
-      case spdlog::level::info: prefix = "<6>"; break;
-      default: prefix = "<7>"; break;
-    }
-    std::fputs(prefix, stderr);
+    std::fprintf(stderr, "<%d>", SyslogPriority(static_cast<int>(msg.level)));
     std::fwrite(formatted.data(), 1, formatted.size(), stderr);
   }
   void flush_() override { std::fflush(stderr); }
@@ -46,9 +40,13 @@ bool StderrIsJournal() {
   return ::fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
-void SetupLogging(const std::string& level) {
+void SetupLogging(const std::string& level, LogConfig::Journal journal) {
   std::shared_ptr<spdlog::logger> logger;
-  if (StderrIsJournal()) {
+  const bool journald = journal == LogConfig::Journal::kOn ||
+                        (journal == LogConfig::Journal::kAuto && StderrIsJournal());
+  if (journald) {
+    logger = std::make_shared<spdlog::logger>("bundlegate", MakeJournalSink());
+  } else if (StderrIsJournal()) {
     auto sink = std::make_shared<JournalPrefixSink>();
     sink->set_pattern("%v");
     logger = std::make_shared<spdlog::logger>("bundlegate", sink);

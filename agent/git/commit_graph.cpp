@@ -73,7 +73,11 @@ Result<std::unique_ptr<CommitGraph>> CommitGraph::Open(const std::string& object
 }
 
 CommitGraph::CommitGraph(std::vector<CommitGraphLayer> layers) : layers_(std::move(layers)) {
-  for (const auto& layer : layers_) total_ += layer.count();
+  has_generation_ = !layers_.empty();
+  for (const auto& layer : layers_) {
+    total_ += layer.count();
+    has_generation_ = has_generation_ && layer.has_generation();
+  }
 }
 
 const CommitGraphLayer* CommitGraph::LayerOf(std::uint32_t position) const {
@@ -99,7 +103,11 @@ git_oid CommitGraph::OidAt(std::uint32_t position) const {
 
 bool CommitGraph::Read(std::uint32_t position, GraphCommit& out) const {
   const CommitGraphLayer* layer = LayerOf(position);
-  return layer != nullptr && layer->Read(position - layer->first_position(), total_, out);
+  if (layer == nullptr || !layer->Read(position - layer->first_position(), total_, out)) {
+    return false;
+  }
+  if (!has_generation_) out.generation = 0;
+  return true;
 }
 
 }  // namespace bg

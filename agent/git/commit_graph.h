@@ -36,6 +36,9 @@ class CommitGraph {
   bool Read(std::uint32_t position, GraphCommit& out) const;
 
   std::uint32_t size() const { return total_; }
+  // Whether Read's generation numbers v2 can be used: git uses them only when every layer of a
+  // chain has them (a layer written by an older git has none), and so does this.
+  bool has_generation() const { return has_generation_; }
   std::size_t layers() const { return layers_.size(); }
 
  private:
@@ -44,6 +47,7 @@ class CommitGraph {
 
   std::vector<CommitGraphLayer> layers_;  // base first
   std::uint32_t total_ = 0;
+  bool has_generation_ = false;
 };
 
 }  // namespace bg

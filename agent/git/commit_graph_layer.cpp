@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "agent/git/big_endian.h"
+
 namespace bg {
 namespace {
 
@@ -12,13 +14,6 @@ constexpr std::size_t kDataEntry = kHash + 16;
 constexpr std::uint32_t kParentNone = 0x70000000;
 constexpr std::uint32_t kExtraEdges = 0x80000000;  // in the 2nd parent: an index into EDGE
 constexpr std::uint32_t kLastEdge = 0x80000000;
-
-std::uint32_t Be32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         p[3];
-}
-
-std::uint64_t Be64(const std::uint8_t* p) { return (std::uint64_t{Be32(p)} << 32) | Be32(p + 4); }
 
 constexpr std::uint32_t ChunkId(const char (&id)[5]) {
   return (std::uint32_t(std::uint8_t(id[0])) << 24) | (std::uint32_t(std::uint8_t(id[1])) << 16) |
@@ -47,7 +42,7 @@ Status CommitGraphLayer::ParseChunks() {
   struct Span {
     const std::uint8_t* data = nullptr;
     std::uint64_t size = 0;
-  } oidf, oidl, cdat, edge, base;
+  } oidf, oidl, cdat, edge, base, gda2, gdo2;
   const std::uint8_t* p = file_.data();
   const std::size_t chunks = p[6];
   const std::size_t table_end = kHeader + (chunks + 1) * kChunkEntry;
@@ -65,7 +60,9 @@ Status CommitGraphLayer::ParseChunks() {
       case ChunkId("CDAT"): cdat = span; break;
       case ChunkId("EDGE"): edge = span; break;
       case ChunkId("BASE"): base = span; break;
-      default: break;  // generation data, Bloom filters: not needed
+      case ChunkId("GDA2"): gda2 = span; break;
+      case ChunkId("GDO2"): gdo2 = span; break;
+      default: break;  // Bloom filters: not needed
     }
   }
   if (!oidf.data || oidf.size != 256 * 4) return Bad("no valid OIDF chunk");
@@ -81,6 +78,13 @@ Status CommitGraphLayer::ParseChunks() {
   edge_count_ = static_cast<std::uint32_t>(edge.size / 4);
   bases_ = base.data;
   bases_size_ = base.size;
+  if (gda2.data != nullptr) {  // generation data of another size is ignored, never trusted
+    if (gda2.size == std::uint64_t{count_} * 4 && gdo2.size % 8 == 0) {
+      generations_ = gda2.data;
+      overflow_ = gdo2.data;
+      overflow_count_ = gdo2.size / 8;
+    }
+  }
   if (Be32(fanout_ + 255 * 4) != count_) return Bad("fanout and OIDL disagree");
   for (int i = 1; i < 256; ++i) {
     if (Be32(fanout_ + i * 4) < Be32(fanout_ + (i - 1) * 4)) return Bad("fanout not sorted");
@@ -124,7 +128,7 @@ std::optional<std::uint32_t> CommitGraphLayer::Find(const git_oid& oid) const {
 
 git_oid CommitGraphLayer::OidAt(std::uint32_t index) const {
   git_oid oid;
-  git_oid_fromraw(&oid, oids_ + std::size_t{index} * kHash);
+  std::memcpy(oid.id, oids_ + std::size_t{index} * kHash, kHash);
   return oid;
 }
 
@@ -135,6 +139,7 @@ bool CommitGraphLayer::Read(std::uint32_t index, std::uint32_t total, GraphCommi
   out.level = high >> 2;
   out.time = static_cast<std::int64_t>((std::uint64_t{high & 3} << 32) | low);
   out.parents.clear();
+  if (!ReadGeneration(index, out)) return false;
   if (p1 == kParentNone) return true;
   if (p1 >= total) return false;
   out.parents.push_back(p1);
@@ -142,6 +147,22 @@ bool CommitGraphLayer::Read(std::uint32_t index, std::uint32_t total, GraphCommi
   if ((p2 & kExtraEdges) != 0) return ReadExtraEdges(p2 & ~kExtraEdges, total, out);
   if (p2 >= total) return false;
   out.parents.push_back(p2);
+  return true;
+}
+
+// The corrected commit date is stored as an offset from the commit time: 31 bits, or with the
+// top bit set, the index of a 64-bit offset in GDO2.
+bool CommitGraphLayer::ReadGeneration(std::uint32_t index, GraphCommit& out) const {
+  out.generation = 0;
+  if (generations_ == nullptr) return true;
+  const std::uint32_t stored = Be32(generations_ + std::size_t{index} * 4);
+  std::uint64_t offset = stored;
+  if (stored & 0x80000000u) {
+    const std::uint32_t at = stored & 0x7FFFFFFFu;
+    if (at >= overflow_count_) return false;
+    offset = Be64(overflow_ + std::size_t{at} * 8);
+  }
+  out.generation = static_cast<std::uint64_t>(out.time) + offset;
   return true;
 }
 

@@ -7,8 +7,8 @@
 // a walk stop early. libgit2 1.5 has a reader, but it is private API and rejects the files git
 // 2.36+ writes ("unrecognized chunk ID": the GDA2/GDO2 generation-data chunks).
 //
-// Only SHA-1 graphs, the OIDF/OIDL/CDAT/EDGE/BASE chunks are used; others (generation data, Bloom
-// filters) are skipped. Every offset and position is checked against the file's size before use,
+// Only SHA-1 graphs; the OIDF/OIDL/CDAT/EDGE/BASE chunks and the generation data (GDA2/GDO2:
+// corrected commit dates, which git 2.31+ writes) are used; others (Bloom filters) are skipped. Every offset and position is checked against the file's size before use,
 // so a truncated or garbled file is refused at Parse or reads as "no entry", never out of bounds.
 //
 // Thread safety: immutable after Parse; const methods may be called from several threads.
@@ -30,6 +30,9 @@ namespace bg {
 struct GraphCommit {
   std::int64_t time = 0;               // committer time, seconds since the epoch
   std::uint32_t level = 0;             // topological level: 1 for roots; 0 = not computed
+  // Corrected commit date (generation number v2): above every parent's, at least the commit's
+  // own time. 0 when the file has no generation data.
+  std::uint64_t generation = 0;
   std::vector<std::uint32_t> parents;  // graph positions (global, across a chain's layers)
 };
 
@@ -46,6 +49,8 @@ class CommitGraphLayer {
   std::uint32_t count() const { return count_; }
   // The trailing checksum (a chain names its files by it).
   git_oid checksum() const;
+  // Whether entries carry generation numbers v2 (a GDA2 chunk).
+  bool has_generation() const { return generations_ != nullptr; }
 
   // Index of `oid` in this layer, by the fanout table and a binary search.
   std::optional<std::uint32_t> Find(const git_oid& oid) const;
@@ -59,6 +64,7 @@ class CommitGraphLayer {
   Status ParseChunks();
   Status CheckBases(std::uint32_t base_count, const std::vector<git_oid>& base_hashes) const;
   bool ReadExtraEdges(std::uint32_t start, std::uint32_t total, GraphCommit& out) const;
+  bool ReadGeneration(std::uint32_t index, GraphCommit& out) const;
 
   MappedFile file_;
   const std::uint8_t* fanout_ = nullptr;  // 256 x 4
@@ -66,6 +72,9 @@ class CommitGraphLayer {
   const std::uint8_t* data_ = nullptr;    // count x 36
   const std::uint8_t* edges_ = nullptr;   // edge_count x 4
   const std::uint8_t* bases_ = nullptr;   // base count x 20
+  const std::uint8_t* generations_ = nullptr;  // count x 4 (GDA2)
+  const std::uint8_t* overflow_ = nullptr;     // overflow_count_ x 8 (GDO2)
+  std::uint64_t overflow_count_ = 0;
   std::uint64_t bases_size_ = 0;
   std::uint32_t edge_count_ = 0;
   std::uint32_t count_ = 0;

@@ -6,6 +6,7 @@
 #include "agent/git/allowed_refs.h"
 #include "agent/git/commit_graph.h"
 #include "agent/git/commit_info.h"
+#include "agent/git/commit_signature.h"
 #include "agent/git/committed_files.h"
 #include "agent/git/fetch.h"
 #include "agent/git/git_check_options.h"
@@ -23,12 +24,6 @@ double MillisSince(Clock::time_point start) {
 }
 
 std::string ShortId(const std::string& id) { return id.substr(0, 12); }
-
-std::string ObjectsDir(git_repository* repo) {
-  std::string dir = git_repository_commondir(repo);  // the git dir (a worktree's: its main one)
-  if (!dir.empty() && dir.back() != '/') dir += '/';
-  return dir + "objects";
-}
 
 // git's commit-graph, when the repository has a usable one; details say which it was.
 std::unique_ptr<CommitGraph> OpenCommitGraph(git_repository* repo, GitReport& report) {
@@ -71,6 +66,7 @@ class GitCheck final : public Check {
  private:
   Status Inspect(const BundleContext& ctx, GitReport& report);
   Status Fetch(git_repository* repo, const BundleContext& ctx, GitReport& report);
+  Status CheckSignature(git_repository* repo, const CommitInfo& commit, GitReport& report) const;
   Status CheckReleased(git_repository* repo, const CommitInfo& commit, const BundleContext& ctx,
                        GitReport& report) const;
   void CheckClean(const Manifest& manifest, GitReport& report) const;
@@ -100,6 +96,7 @@ Status GitCheck::Inspect(const BundleContext& ctx, GitReport& report) {
   if (options_.files_at_commit) {
     BG_RETURN_IF_ERROR(CompareCommittedFiles(repo.get(), commit->oid, manifest, *ctx.walk, report));
   }
+  if (options_.require_signed_commit) BG_RETURN_IF_ERROR(CheckSignature(repo.get(), *commit, report));
   report.pass_summary =
       PassSummary(*commit, report.details.value("contained_in", std::string()), manifest);
   return Status::Ok();
@@ -114,6 +111,15 @@ Status GitCheck::Fetch(git_repository* repo, const BundleContext& ctx, GitReport
   return Status::Ok();
 }
 
+Status GitCheck::CheckSignature(git_repository* repo, const CommitInfo& commit,
+                                GitReport& report) const {
+  BG_ASSIGN_OR_RETURN(CommitSignature sig,
+                      VerifyCommitSignature(repo, commit.oid, *options_.allowed_signers));
+  report.details["commit_signature"] = sig.details;
+  if (sig.reason != Reason::kNone) report.Add(sig.reason, sig.detail, "", sig.details);
+  return Status::Ok();
+}
+
 Status GitCheck::CheckReleased(git_repository* repo, const CommitInfo& commit,
                                const BundleContext& ctx, GitReport& report) const {
   const auto start = Clock::now();
@@ -125,6 +131,7 @@ Status GitCheck::CheckReleased(git_repository* repo, const CommitInfo& commit,
   report.details["allowed_refs"] = options_.allowed_refs;
   report.metrics["refs"] = refs.tips.size();
   report.metrics["commits_walked"] = found.commits_walked;
+  report.metrics["commits_read"] = found.commits_read;
   report.metrics["reachability_ms"] = MillisSince(start);
   if (found.tip) {
     report.details["contained_in"] = refs.tips[*found.tip].ref;
@@ -153,6 +160,7 @@ std::string GitCheck::PassSummary(const CommitInfo& commit, const std::string& r
   if (manifest.source.dirty) s += "; dirty tree allowed";
   s += options_.files_at_commit ? "; lockfile and preprocessing spec match the commit"
                                 : "; files not compared (files_at_commit = false)";
+  if (options_.require_signed_commit) s += "; commit signed by a trusted key";
   return s;
 }
 

@@ -69,6 +69,25 @@ void ReadBool(TableReader& options, std::string_view key, bool* out) {
   if (auto v = options.Bool(key, Presence::kOptional)) *out = *v;
 }
 
+void ReadCommitSigning(TableReader& options, const CheckBuildContext& ctx, GitCheckOptions& out) {
+  ReadBool(options, "require_signed_commit", &out.require_signed_commit);
+  auto file = options.String("allowed_signers", Presence::kOptional);
+  if (!out.require_signed_commit) {
+    if (file) options.Fail("allowed_signers", "has no effect without require_signed_commit = true");
+    return;
+  }
+  if (!file) {
+    options.Fail("require_signed_commit", "needs allowed_signers, the file of trusted SSH keys");
+    return;
+  }
+  auto loaded = AllowedSigners::Load(ResolveRepoPath(*file, ctx));
+  if (!loaded.ok()) {
+    options.Fail("allowed_signers", loaded.status().message());
+    return;
+  }
+  out.allowed_signers = std::make_shared<const AllowedSigners>(std::move(loaded).value());
+}
+
 }  // namespace
 
 std::optional<GitCheckOptions> ReadGitCheckOptions(TableReader& options,
@@ -80,6 +99,7 @@ std::optional<GitCheckOptions> ReadGitCheckOptions(TableReader& options,
   ReadBool(options, "require_clean", &out.require_clean);
   ReadBool(options, "fetch", &out.fetch);
   ReadBool(options, "files_at_commit", &out.files_at_commit);
+  ReadCommitSigning(options, ctx, out);
   if (!repo || !refs || options.errors()->messages().size() != errors_before) return std::nullopt;
   out.repo = *repo;
   out.allowed_refs = *refs;

@@ -8,6 +8,9 @@
 //   require_clean = true              # reject bundles whose manifest says dirty = true
 //   fetch = false                     # fetch every remote (libgit2) before each check
 //   files_at_commit = true            # lockfile and preprocessing spec must equal the commit's
+//   require_signed_commit = false     # the commit must be SSH-signed by a trusted key
+//   allowed_signers = "allowed_signers"   # with it: OpenSSH's format (commit_signature.h),
+//                                     # read when the config is loaded
 //
 // Globs are full ref names matched as git matches ref globs ('*' also crosses '/'). The default
 // names version tags and the usual release branches of both a mirror (refs/heads/*, as on the
@@ -18,11 +21,13 @@
 // Thread safety: plain data.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/checks/check_registry.h"
+#include "agent/signature/allowed_signers.h"
 #include "agent/toml/table_reader.h"
 
 namespace bg {
@@ -41,6 +46,8 @@ struct GitCheckOptions {
   bool require_clean = true;
   bool fetch = false;
   bool files_at_commit = true;
+  bool require_signed_commit = false;
+  std::shared_ptr<const AllowedSigners> allowed_signers;  // set when require_signed_commit
 };
 
 // Reads and validates the options, reporting each problem through `options.Fail` (file, line,

@@ -28,4 +28,10 @@ Result<RepositoryPtr> OpenRepository(const std::string& path) {
   return repo;
 }
 
+std::string ObjectsDir(git_repository* repo) {
+  std::string dir = git_repository_commondir(repo);
+  if (!dir.empty() && dir.back() != '/') dir += '/';
+  return dir + "objects";
+}
+
 }  // namespace bg

@@ -19,4 +19,7 @@ namespace bg {
 // safe.directory (libgit2 applies git's ownership rule).
 Result<RepositoryPtr> OpenRepository(const std::string& path);
 
+// "<git dir>/objects": the object database (for a linked worktree, its main repository's).
+std::string ObjectsDir(git_repository* repo);
+
 }  // namespace bg

@@ -72,6 +72,6 @@ Status CopyVisitor::OnFile(const std::string& rel, const FileToRead& file, Walke
   return fsyncs_.Add(std::move(dest), path);
 }
 
-Status CopyVisitor::Finish() { return fsyncs_.Finish(); }
+Status CopyVisitor::FinishSyncs() { return fsyncs_.Finish(); }
 
 }  // namespace bg

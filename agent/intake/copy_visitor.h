@@ -5,7 +5,7 @@
 // Durability, per file and per directory on held descriptors (env.h): each directory of the
 // snapshot is created and opened before anything is created in it, and fsync'd on that
 // descriptor once its last entry is in; each file is fsync'd on the descriptor that wrote it
-// (on the FsyncQueue's threads, while the copy goes on). Finish() reports the first failure:
+// (on the FsyncQueue's threads, while the copy goes on). FinishSyncs() reports the first failure:
 // the caller then throws the whole copy away and makes a fresh one later, never just syncs
 // again. Every step goes through Env, so that a test can fail any of them.
 //
@@ -35,7 +35,7 @@ class CopyVisitor : public WalkVisitor {
   Status OnLeaveDirectory(const std::string& rel) override;
   Status OnFile(const std::string& rel, const FileToRead& file, WalkedFile* out) override;
   // Waits for every file's fsync. The first failure of the copy's durability, if any.
-  Status Finish();
+  Status FinishSyncs();
 
  private:
   int DirFd(const std::string& rel_dir) const;

@@ -144,7 +144,7 @@ Result<CopyResult> WorkArea::CopyIn(WorkItem& item, const LimitsConfig& limits,
       options.declared = &bounds.sizes;
       options.env = &env_;
       report = WalkBundle(source, limits, copier, options);
-      synced = copier.Finish();
+      synced = copier.FinishSyncs();
       if (synced.ok() && report.ok() && report->safe()) synced = env_.Fsync(dest->get(), bundle);
     }
     if (report.ok() && synced.ok() && report->safe()) synced = env_.Fsync(work_dir.get(), dir);

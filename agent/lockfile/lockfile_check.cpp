@@ -36,6 +36,15 @@ CheckResult FromFindings(const std::vector<LockfileFinding>& findings) {
 LockfileCheck::LockfileCheck(LockfilePolicy policy, TorchRuntime runtime, std::uint64_t max_bytes)
     : policy_(std::move(policy)), runtime_(std::move(runtime)), max_bytes_(max_bytes) {}
 
+LockfileCheck::LockfileCheck(LockfilePolicy policy, std::function<std::string()> runtime,
+                             std::uint64_t max_bytes)
+    : policy_(std::move(policy)), resolve_(std::move(runtime)), max_bytes_(max_bytes) {}
+
+const TorchRuntime& LockfileCheck::Runtime() const {
+  if (resolve_) std::call_once(resolved_, [this] { runtime_ = TorchRuntime::From(resolve_()); });
+  return runtime_;
+}
+
 CheckResult LockfileCheck::Run(const BundleContext& ctx) {
   if (ctx.manifest == nullptr || ctx.dir == nullptr) {
     return CheckResult::Error(kKind, Reason::kLockfileInvalid,
@@ -64,7 +73,7 @@ CheckResult LockfileCheck::Evaluate(std::string_view text, const std::string& pa
     r.details = {{"lockfile", path}, {"format", LockfileFormatName(format)}};
     return r;
   }
-  const auto findings = EvaluateLockfile(*lock, policy_, runtime_);
+  const auto findings = EvaluateLockfile(*lock, policy_, Runtime());
   CheckResult r =
       findings.empty() ? CheckResult::Pass(kKind, PassSummary(*lock)) : FromFindings(findings);
   r.details = Details(*lock, path);
@@ -86,7 +95,7 @@ Json LockfileCheck::Details(const Lockfile& lock, const std::string& path) const
   Json torch = Json::array();
   for (const LockedPackage* p : TorchEntries(lock)) torch.push_back(p->version);
   d["torch"] = std::move(torch);
-  d["runtime_torch"] = runtime_.text.empty() ? Json(nullptr) : Json(runtime_.text);
+  d["runtime_torch"] = Runtime().text.empty() ? Json(nullptr) : Json(Runtime().text);
   d["torch_compat"] = TorchCompatName(policy_.torch_compat);
   return d;
 }
@@ -102,7 +111,7 @@ std::string LockfileCheck::PassSummary(const Lockfile& lock) const {
   if (policy_.torch_compat == TorchCompat::kAny) return s + "; torch_compat = any";
   const std::string torch = TorchVersions(lock);
   if (torch.empty()) return s + "; no torch in the lockfile, torch_compat not applicable";
-  return s + "; torch " + torch + " matches LibTorch " + runtime_.text + " (" +
+  return s + "; torch " + torch + " matches LibTorch " + Runtime().text + " (" +
          std::string(TorchCompatName(policy_.torch_compat)) + ")";
 }
 
@@ -134,7 +143,7 @@ std::unique_ptr<Check> MakeLockfileCheck(TableReader& options, const CheckBuildC
   const auto max_bytes = options.Int("max_bytes", Presence::kOptional, 1)
                              .value_or(static_cast<std::int64_t>(kDefaultMaxLockfileBytes));
   if (options.errors()->messages().size() != errors_before) return nullptr;
-  return std::make_unique<LockfileCheck>(std::move(policy), TorchRuntime::From(ctx.torch_version()),
+  return std::make_unique<LockfileCheck>(std::move(policy), ctx.torch_version,
                                          static_cast<std::uint64_t>(max_bytes));
 }
 

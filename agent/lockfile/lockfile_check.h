@@ -23,7 +23,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "agent/checks/check.h"
@@ -38,6 +40,11 @@ class LockfileCheck : public Check {
  public:
   LockfileCheck(LockfilePolicy policy, TorchRuntime runtime,
                 std::uint64_t max_bytes = kDefaultMaxLockfileBytes);
+  // The runtime asked of `runtime` when a lockfile is first evaluated, once (with
+  // torch_version = "auto" that may run the TorchScript plugin's --describe, which a bundle
+  // rejected before this check never needs).
+  LockfileCheck(LockfilePolicy policy, std::function<std::string()> runtime,
+                std::uint64_t max_bytes = kDefaultMaxLockfileBytes);
 
   std::string_view kind() const override { return "lockfile"; }
   CheckResult Run(const BundleContext& ctx) override;
@@ -49,8 +56,12 @@ class LockfileCheck : public Check {
   Json Details(const Lockfile& lock, const std::string& path) const;
   std::string PassSummary(const Lockfile& lock) const;
 
+  const TorchRuntime& Runtime() const;
+
   LockfilePolicy policy_;
-  TorchRuntime runtime_;
+  std::function<std::string()> resolve_;  // null when runtime_ was given
+  mutable std::once_flag resolved_;
+  mutable TorchRuntime runtime_;
   std::uint64_t max_bytes_;
 };
 

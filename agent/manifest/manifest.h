@@ -19,7 +19,8 @@
 namespace bg {
 
 inline constexpr const char* kManifestFileName = "bundle.toml";
-inline constexpr const char* kManifestSignatureFileName = "bundle.toml.sig";
+inline constexpr const char* kManifestSignatureFileName = "bundle.toml.sig";  // SSH signature
+inline constexpr const char* kModelSignatureFileName = "model.sig";  // OpenSSF model signing
 inline constexpr std::int64_t kManifestFormat = 1;
 
 struct ManifestFile {

@@ -5,11 +5,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "agent/core/env.h"
 #include "agent/plugin/child_process.h"
 #include "agent/plugin/describe.h"
+#include "agent/plugin/describe_cache.h"
 #include "agent/plugin/discovery.h"
 #include "agent/plugin/plugin_launch.h"
 #include "agent/plugin/plugin_result.h"
@@ -38,12 +40,37 @@ std::string AbsolutePath(const std::string& path) {
   return ec ? path : abs.lexically_normal().string();
 }
 
+// The plugin's --describe answer: known at build, or asked for (through the cache) the first
+// time a bundle needs it, once, whatever the number of threads asking.
+class Description {
+ public:
+  Description(std::shared_ptr<DescribeCache> describes, std::string path, std::string kind,
+              PluginLimits limits, std::optional<PluginDescription> known)
+      : describes_(std::move(describes)), path_(std::move(path)), kind_(std::move(kind)),
+        limits_(limits) {
+    if (known) value_.emplace(std::move(*known));
+  }
+
+  const Result<PluginDescription>& Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!value_) value_.emplace(describes_->Describe(path_, kind_, limits_));
+    return *value_;
+  }
+
+ private:
+  const std::shared_ptr<DescribeCache> describes_;
+  const std::string path_, kind_;
+  const PluginLimits limits_;
+  mutable std::mutex mu_;
+  mutable std::optional<Result<PluginDescription>> value_;
+};
+
 class PluginCheck final : public Check {
  public:
-  PluginCheck(std::string kind, PluginLimits limits, Json config, PluginDescription description,
-              std::string path)
+  PluginCheck(std::string kind, PluginLimits limits, Json config,
+              std::unique_ptr<Description> description, std::string path)
       : kind_(std::move(kind)), limits_(limits), config_(std::move(config)),
-        description_(std::move(description)), identity_{std::move(path), description_.version} {}
+        description_(std::move(description)), path_(std::move(path)) {}
 
   std::string_view kind() const override { return kind_; }
 
@@ -56,13 +83,15 @@ class PluginCheck final : public Check {
   }
 
   void RunAsync(const BundleContext& ctx, const CheckEnv& env, Done done) override {
-    if (auto early = Precheck(ctx)) {
+    const Result<PluginDescription>* description = nullptr;
+    std::optional<CheckResult> early = Precheck(ctx, description);
+    if (early) {
       boost::asio::post(*env.loop, [done = std::move(done), r = std::move(*early)]() mutable {
         done(std::move(r));
       });
       return;
     }
-    if (Status injected = Env::Fault("spawn", identity_.path); !injected.ok()) {
+    if (Status injected = Env::Fault("spawn", path_); !injected.ok()) {
       boost::asio::post(*env.loop, [done = std::move(done), r = CheckResult::Held(kind_, injected)]() mutable {
         done(std::move(r));
       });
@@ -70,12 +99,12 @@ class PluginCheck final : public Check {
     }
     std::vector<std::string> notes;
     const PluginLimits limits = LimitsFor(*ctx.manifest, notes);
-    ChildRun run = PluginChildRun(identity_.path, {}, limits, AbsolutePath(ctx.dir->path()));
+    ChildRun run = PluginChildRun(path_, {}, limits, AbsolutePath(ctx.dir->path()));
     run.stdin_data = Request(ctx);
     run.cancelled = ctx.cancelled;
     RunChildAsync(*env.loop, std::move(run),
-                  [kind = kind_, identity = identity_, limits, notes = std::move(notes),
-                   done = std::move(done)](ChildOutcome outcome) {
+                  [kind = kind_, identity = PluginIdentity{path_, (*description)->version}, limits,
+                   notes = std::move(notes), done = std::move(done)](ChildOutcome outcome) {
                     LogIsolationOnce(outcome.isolation);
                     CheckResult r = InterpretPluginRun(kind, identity, outcome, limits);
                     for (const auto& note : notes) r.details["runner"]["notes"].push_back(note);
@@ -84,12 +113,20 @@ class PluginCheck final : public Check {
   }
 
  private:
-  std::optional<CheckResult> Precheck(const BundleContext& ctx) const {
+  // A result without running the plugin, or nullopt with `description` set.
+  std::optional<CheckResult> Precheck(const BundleContext& ctx,
+                                      const Result<PluginDescription>*& description) const {
     if (ctx.dir == nullptr || ctx.manifest == nullptr) {
       return CheckResult::Skip(kind_, "needs an open bundle with a valid manifest");
     }
+    description = &description_->Get();
+    if (!description->ok()) {
+      // A lazily described plugin that cannot describe itself: the installation's fault, not
+      // the bundle's (built eagerly, the same is a config error).
+      return CheckResult::Error(kind_, Reason::kNone, description->status().message());
+    }
     const std::string& format = ctx.manifest->model.format;
-    if (!description_.HandlesFormat(format)) {
+    if (!(*description)->HandlesFormat(format)) {
       return CheckResult::Skip(kind_, "does not handle model format \"" + format + "\"");
     }
     return std::nullopt;
@@ -115,8 +152,8 @@ class PluginCheck final : public Check {
   const std::string kind_;
   const PluginLimits limits_;
   const Json config_;
-  const PluginDescription description_;
-  const PluginIdentity identity_;
+  const std::unique_ptr<Description> description_;
+  const std::string path_;
 };
 
 PluginLimits ReadLimits(TableReader& options) {
@@ -157,13 +194,21 @@ std::unique_ptr<Check> MakePluginCheck(const std::string& kind, TableReader& opt
     options.Fail("kind", path.status().message());
     return nullptr;
   }
-  auto description = DescribePlugin(*path, kind, limits);
-  if (!description.ok()) {
-    options.Fail("kind", description.status().message());
-    return nullptr;
+  // Remembered, or asked now; with lazy_describe a plugin not remembered is asked when a
+  // bundle first needs it.
+  std::optional<PluginDescription> known = ctx.describes->Lookup(*path, kind);
+  if (!known && !ctx.lazy_describe) {
+    auto described = ctx.describes->Describe(*path, kind, limits);
+    if (!described.ok()) {
+      options.Fail("kind", described.status().message());
+      return nullptr;
+    }
+    known = std::move(described).value();
   }
-  return std::make_unique<PluginCheck>(kind, limits, std::move(config),
-                                       std::move(description).value(), std::move(path).value());
+  auto description = std::make_unique<Description>(ctx.describes, *path, kind, limits,
+                                                    std::move(known));
+  return std::make_unique<PluginCheck>(kind, limits, std::move(config), std::move(description),
+                                       std::move(path).value());
 }
 
 }  // namespace bg

@@ -7,7 +7,10 @@
 //
 // At build time the plugin is found (a config error naming the kind and the directories
 // searched when absent) and described once (--describe: protocol 1 and the same kind, else a
-// config error). Per bundle: a plugin whose description lists model_formats skips a bundle of
+// config error), through ctx.describes, which may remember the answer from an earlier run
+// (describe_cache.h). With ctx.lazy_describe (bundlegate check) a plugin whose answer is not
+// remembered is described when the first bundle gets to it instead, and a failure then is the
+// check's `error` (plugin-error). Per bundle: a plugin whose description lists model_formats skips a bundle of
 // another format; otherwise it gets on stdin
 //   {"protocol": 1, "bundle_dir": "<absolute path>", "manifest": {...}, "config": {...}}
 // with the bundle mounted read-only where the kernel permits, and its result (or its failure)

@@ -7,11 +7,11 @@ namespace bg {
 
 std::string ResolveTorchVersion(const std::string& configured,
                                 const std::vector<std::string>& plugin_dirs,
-                                const std::string& build_time_version) {
+                                const std::string& build_time_version, DescribeCache& describes) {
   if (configured != "auto") return configured;
   auto path = FindPlugin(kTorchScriptKind, plugin_dirs);
   if (!path.ok()) return build_time_version;
-  auto description = DescribePlugin(*path, kTorchScriptKind);
+  auto description = describes.Describe(*path, kTorchScriptKind);
   if (!description.ok()) return build_time_version;
   const Json& libtorch = description->runtime.contains("libtorch")
                              ? description->runtime["libtorch"] : Json();

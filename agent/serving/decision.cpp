@@ -40,6 +40,7 @@ Json RejectedBody(const WorkItem& item, const Decision& d, const Json& checks) {
   if (!d.version.empty()) j["version"] = d.version;
   if (!d.digest.empty()) j["digest"] = d.digest;
   if (!d.commit.empty()) j["commit"] = d.commit;
+  if (!d.signer.is_null()) j["signer"] = d.signer;
   j["inbox_name"] = item.inbox_name;
   j["intake_id"] = item.id;
   j["received_at"] = item.claimed_at;
@@ -63,7 +64,8 @@ Json Decision::ToJson() const {
   return {{"action", ActionName()}, {"source", source},   {"target", target},
           {"name", name},           {"version", version}, {"digest", digest},
           {"commit", commit},       {"reason", reason},   {"message", message},
-          {"checks", checks},       {"rejected", rejected}, {"decided_at", decided_at}};
+          {"checks", checks},       {"signer", signer},   {"rejected", rejected},
+          {"decided_at", decided_at}};
 }
 
 Result<Decision> Decision::FromJson(const Json& j) {
@@ -82,6 +84,7 @@ Result<Decision> Decision::FromJson(const Json& j) {
     d.reason = j.value("reason", "");
     d.message = j.value("message", "");
     d.checks = j.value("checks", Json::array());
+    d.signer = j.value("signer", Json());
     d.rejected = j.value("rejected", Json());
     d.decided_at = j.value("decided_at", "");
     return d;
@@ -104,6 +107,7 @@ Decision DecideFromReport(const WorkItem& item, const BundleReport& report,
   d.source = source;
   d.decided_at = NowRfc3339();
   d.checks = CheckSummaries(report.results);
+  d.signer = report.signer;
   if (report.manifest) {
     d.name = report.manifest->name;
     d.version = report.manifest->version;

@@ -20,6 +20,7 @@ struct Decision {
   std::string name, version, digest, commit;
   std::string reason, message;  // rejections
   Json checks = Json::array();  // each check's status, reason, duration and summary
+  Json signer;                  // who signed the bundle (BundleReport::signer), or null
   Json rejected;                // REJECTED.json's body (quarantine only)
   std::string decided_at;
 

@@ -108,6 +108,7 @@ Json DecisionExecutor::AuditFields(const WorkItem& item, const Decision& d) cons
   if (!d.version.empty()) j["version"] = d.version;
   if (!d.digest.empty()) j["digest"] = d.digest;
   if (!d.commit.empty()) j["commit"] = d.commit;
+  if (!d.signer.is_null()) j["signer"] = d.signer;
   j["path"] = d.target;
   if (d.action == Decision::Action::kQuarantine) {
     j["reason"] = d.reason;

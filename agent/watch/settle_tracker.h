@@ -68,6 +68,12 @@ class SettleTracker {
   std::optional<TimePoint> NextWakeup() const;
 
   bool Tracks(const std::string& name) const { return entries_.count(name) > 0; }
+  // When `name` was first seen, while it is tracked (for the inbox-to-decision metric).
+  std::optional<TimePoint> FirstSeen(const std::string& name) const {
+    const auto it = entries_.find(name);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second.first_seen;
+  }
   std::size_t size() const { return entries_.size(); }
   // Why each tracked entry is not ready yet (for status).
   std::map<std::string, std::string> Pending() const;

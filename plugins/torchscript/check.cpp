@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -21,6 +22,7 @@ sdk::PluginResult ConfigError(const std::string& message) {
 std::vector<std::string> AvailableDevices(CheckContext& ctx, const TorchRuntime& runtime) {
   std::vector<std::string> devices;
   for (const auto& d : ctx.options.devices) {
+    if (d == "cuda" && !runtime.cuda_error.empty()) continue;  // broken: see CudaBroken
     if (d == "cuda" && !runtime.cuda) {
       ctx.report.Note("cuda: not available in this runtime (LibTorch " + runtime.libtorch +
                       (runtime.cuda_device_count == 0 ? ", no CUDA device" : "") + "): skipped");
@@ -31,13 +33,43 @@ std::vector<std::string> AvailableDevices(CheckContext& ctx, const TorchRuntime&
   return devices;
 }
 
+// CUDA that is present but fails a tiny computation is the runtime's fault, never the
+// bundle's: asked for, it makes the check an error that says so (details.environment), not a
+// verdict such as model-load-failed.
+bool CudaBroken(const CheckContext& ctx, const TorchRuntime& runtime) {
+  if (runtime.cuda_error.empty()) return false;
+  for (const auto& d : ctx.options.devices) {
+    if (d == "cuda") return true;
+  }
+  return false;
+}
+
+CudaMath CudaMathOf(const CheckOptions& o) {
+  CudaMath math;
+  math.tf32 = o.tf32 == "on"    ? CudaMath::Tf32::kOn
+              : o.tf32 == "off" ? CudaMath::Tf32::kOff
+                                : CudaMath::Tf32::kLibtorchDefault;
+  math.deterministic = o.cuda_deterministic;
+  return math;
+}
+
 void ApplyRuntimeSettings(CheckContext& ctx, const TorchRuntime& runtime) {
   SetTorchThreads(ctx.manifest.threads);
   SetJitOptimize(ctx.options.jit_optimize);
-  ctx.report.details()["runtime"] = {{"libtorch", runtime.libtorch},
-                                     {"devices", ctx.options.devices},
-                                     {"threads", ctx.manifest.threads},
-                                     {"jit_optimize", ctx.options.jit_optimize}};
+  sdk::Json& details = ctx.report.details()["runtime"];
+  details = {{"libtorch", runtime.libtorch},
+             {"devices", ctx.options.devices},
+             {"threads", ctx.manifest.threads},
+             {"jit_optimize", ctx.options.jit_optimize}};
+  if (runtime.cuda && std::find(ctx.options.devices.begin(), ctx.options.devices.end(),
+                                "cuda") != ctx.options.devices.end()) {
+    const CudaMathState math = ApplyCudaMath(CudaMathOf(ctx.options));
+    details["cuda"] = {{"device_count", runtime.cuda_device_count},
+                       {"tf32", ctx.options.tf32},
+                       {"tf32_cublas", math.tf32_cublas},
+                       {"tf32_cudnn", math.tf32_cudnn},
+                       {"deterministic", math.deterministic}};
+  }
 }
 
 void RunForwardStages(CheckContext& ctx, const TorchModel& model) {
@@ -76,7 +108,15 @@ sdk::PluginResult RunTorchscriptCheck(const sdk::Request& request) {
   CheckContext ctx{
       request.bundle_dir, std::move(manifest).value(), std::move(options).value(), {}, {}, {}, {}};
 
-  const TorchRuntime runtime = DescribeTorchRuntime();
+  const bool wants_cuda = std::find(ctx.options.devices.begin(), ctx.options.devices.end(),
+                                    "cuda") != ctx.options.devices.end();
+  const TorchRuntime runtime = DescribeTorchRuntime(wants_cuda);
+  if (CudaBroken(ctx, runtime)) {
+    auto r = ConfigError("cuda is present but not usable (LibTorch " + runtime.libtorch +
+                         "): " + runtime.cuda_error);
+    r.details["environment"] = true;  // the runtime's fault, not the bundle's
+    return r;
+  }
   ctx.options.devices = AvailableDevices(ctx, runtime);
   if (ctx.options.devices.empty()) {
     return ConfigError("no configured device is available (cuda requested; LibTorch " +

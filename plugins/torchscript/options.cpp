@@ -49,6 +49,8 @@ void ReadSwitches(sdk::ConfigReader& r, CheckOptions& o) {
   if (auto v = r.Bool("require_signature")) o.require_signature = *v;
   if (auto v = r.Bool("require_preprocessing_attribute")) o.require_preprocessing_attribute = *v;
   if (auto v = r.Bool("jit_optimize")) o.jit_optimize = *v;
+  if (auto v = r.Choice("tf32", {"libtorch-default", "on", "off"})) o.tf32 = *v;
+  if (auto v = r.Bool("cuda_deterministic")) o.cuda_deterministic = *v;
   if (auto v = r.Int("max_parity_bytes", 1, std::numeric_limits<std::int64_t>::max())) {
     o.max_parity_bytes = static_cast<std::uint64_t>(*v);
   }

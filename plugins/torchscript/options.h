@@ -39,6 +39,14 @@
 //   jit_optimize         true (default, as in serving): the graph executor optimizes; false
 //                        runs the unoptimized graph (torch::jit::setGraphExecutorOptimize)
 //   max_parity_bytes     the largest parity file read, bytes; default 1 GiB
+//   tf32                 how float32 matmuls and convolutions run on CUDA, as serving runs
+//                        them: "libtorch-default" (default: what a LibTorch process gets
+//                        unless it changes it: cuBLAS in full float32, cuDNN convolutions in
+//                        TF32), "on" (both TF32) or "off" (both full float32). TF32 keeps 10
+//                        bits of mantissa: expected outputs recorded in full float32 differ by
+//                        about 1e-3 relative, more than float32's default tolerance
+//   cuda_deterministic   false (default): true runs CUDA with deterministic algorithms only
+//                        (an op without one raises), cuDNN deterministic, no autotuning
 //
 // Thread safety: values and a pure function.
 #pragma once
@@ -78,6 +86,8 @@ struct CheckOptions {
   std::vector<std::string> devices;  // resolved: never empty
   bool jit_optimize = true;
   std::uint64_t max_parity_bytes = 1ull << 30;
+  std::string tf32 = "libtorch-default";  // or "on", "off"
+  bool cuda_deterministic = false;
 };
 
 // Reads `config`; `manifest` supplies defaults (devices). Fails listing every problem.

@@ -66,7 +66,7 @@ void CheckRow(CheckContext& ctx, const ParityCase& c, const Outputs& batched, st
   for (auto& o : *alone) {
     if (FindOutput(reference, o.key)) rows.push_back(std::move(o));
   }
-  for (const auto& check : CompareOutputs(ctx, c.name, rows, reference, false)) {
+  for (const auto& check : CompareOutputs(ctx, c.name, rows, reference, Comparison::kKernelNoise)) {
     if (check.problem.empty() && check.comparison.ok()) continue;
     ctx.report.Add(reason::kBatch,
                    prefix + ": output '" + check.key +
@@ -134,7 +134,8 @@ void DeterminismStage(CheckContext& ctx, const TorchModel& model) {
           {{"case", c.name}});
       continue;
     }
-    for (const auto& check : CompareOutputs(ctx, c.name, *again, *ctx.outputs[i], bitwise)) {
+    for (const auto& check : CompareOutputs(ctx, c.name, *again, *ctx.outputs[i],
+                                             bitwise ? Comparison::kExact : Comparison::kTolerance)) {
       const NamedOutput* got = FindOutput(*again, check.key);
       const NamedOutput* first = FindOutput(*ctx.outputs[i], check.key);
       const bool same = bitwise ? got && first && BitwiseEqual(got->tensor, first->tensor)

@@ -100,4 +100,15 @@ bool BitwiseEqual(const sdk::HostTensor& a, const sdk::HostTensor& b) {
   return a.dtype == b.dtype && a.shape == b.shape && a.data == b.data;
 }
 
+double MaxAbsFinite(const sdk::HostTensor& t) {
+  if (!sdk::IsFloating(t.dtype)) return 0;
+  double most = 0;
+  const std::int64_t n = t.Numel();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double v = std::fabs(ElementAsDouble(t, i));
+    if (std::isfinite(v) && v > most) most = v;
+  }
+  return most;
+}
+
 }  // namespace bg::torchscript

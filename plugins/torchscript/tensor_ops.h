@@ -29,6 +29,8 @@ sdk::HostTensor SliceRows(const sdk::HostTensor& t, std::int64_t begin, std::int
 // A zero-filled tensor of `shape` in the "wrong" dtype for `dtype`: int64 for floating point,
 // float32 for integers and bool.
 sdk::HostTensor WrongDtypeZeros(const sdk::HostTensor& like);
+// The largest finite |element| of a floating-point tensor (0 for an empty one or another dtype).
+double MaxAbsFinite(const sdk::HostTensor& t);
 // True when both have the same dtype, shape and bytes.
 bool BitwiseEqual(const sdk::HostTensor& a, const sdk::HostTensor& b);
 

@@ -6,7 +6,9 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <istream>
 #include <streambuf>
 #include <utility>
@@ -158,16 +160,62 @@ TorchModel::TorchModel(TorchModel&&) noexcept = default;
 TorchModel& TorchModel::operator=(TorchModel&&) noexcept = default;
 TorchModel::~TorchModel() = default;
 
-TorchRuntime DescribeTorchRuntime() {
+namespace {
+
+TorchRuntime ProbeTorchRuntime(bool probe_cuda) {
   TorchRuntime r;
   r.libtorch = TORCH_VERSION;
+  bool present = false;
   try {
-    r.cuda = torch::cuda::is_available();
+    present = torch::cuda::is_available();
     r.cuda_device_count = static_cast<std::int64_t>(torch::cuda::device_count());
-  } catch (const std::exception&) {
-    r.cuda = false;  // a broken CUDA install reads as none
+  } catch (const c10::Error& e) {
+    r.cuda_error = Message(e);
+  } catch (const std::exception& e) {
+    r.cuda_error = e.what();
+  }
+  r.cuda = present;
+  if (!present || !probe_cuda) return r;
+  r.cuda = false;
+  // Present is not usable: a driver older than the toolkit, or a device in a bad state, show
+  // only when a kernel runs. One tiny computation, synchronized, tells the two apart.
+  try {
+    const at::Tensor t = torch::ones({4}, torch::TensorOptions().device(c10::kCUDA));
+    const double sum = (t * 2).sum().item<double>();
+    torch::cuda::synchronize();
+    if (sum != 8.0) throw std::runtime_error("the CUDA probe computed " + std::to_string(sum));
+    r.cuda = true;
+  } catch (const c10::Error& e) {
+    r.cuda_error = Message(e);
+  } catch (const std::exception& e) {
+    r.cuda_error = e.what();
   }
   return r;
+}
+
+}  // namespace
+
+TorchRuntime DescribeTorchRuntime(bool probe_cuda) {
+  static const TorchRuntime probed = ProbeTorchRuntime(true);
+  if (probe_cuda) return probed;
+  static const TorchRuntime plain = ProbeTorchRuntime(false);
+  return plain;
+}
+
+CudaMathState ApplyCudaMath(const CudaMath& math) {
+  auto& context = at::globalContext();
+  if (math.tf32 != CudaMath::Tf32::kLibtorchDefault) {
+    const bool on = math.tf32 == CudaMath::Tf32::kOn;
+    context.setAllowTF32CuBLAS(on);
+    context.setAllowTF32CuDNN(on);
+  }
+  if (math.deterministic) {
+    ::setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+    context.setDeterministicAlgorithms(true, /*warn_only=*/false);
+    context.setDeterministicCuDNN(true);
+    context.setBenchmarkCuDNN(false);
+  }
+  return {context.allowTF32CuBLAS(), context.allowTF32CuDNN(), math.deterministic};
 }
 
 void SetTorchThreads(std::int64_t threads) {
@@ -223,7 +271,11 @@ sdk::Result<Outputs> TorchModel::Forward(const std::vector<sdk::HostTensor>& inp
     c10::InferenceMode guard;
     std::vector<c10::IValue> args;
     for (const auto& t : inputs) args.emplace_back(ToTorch(t, impl_->device));
-    return Flatten(impl_->module.forward(std::move(args)));
+    const c10::IValue result = impl_->module.forward(std::move(args));
+    // Kernels run asynchronously: wait for them here, so that a forward's time (and any
+    // asynchronous CUDA error) belongs to this call, not to whatever touches the device next.
+    if (impl_->device.is_cuda()) torch::cuda::synchronize();
+    return Flatten(result);
   });
 }
 

@@ -9,8 +9,13 @@
 // jit::Module::named_modules / named_parameters / named_buffers / is_training / hasattr / attr /
 // forward, IValue::isTensor / isTuple / isList / isGenericDict, c10::InferenceMode,
 // c10::Error::what_without_backtrace, at::set_num_threads,
-// torch::jit::setGraphExecutorOptimize, torch::cuda::is_available / device_count, TORCH_VERSION,
-// and at::Tensor's to / contiguous / data_ptr / numel / element_size / sizes / scalar_type.
+// torch::jit::setGraphExecutorOptimize, torch::cuda::is_available / device_count / synchronize,
+// TORCH_VERSION, at::Tensor's to / contiguous / data_ptr / numel / element_size / sizes /
+// scalar_type, and at::globalContext()'s setAllowTF32CuBLAS / setAllowTF32CuDNN /
+// allowTF32CuBLAS / allowTF32CuDNN / setDeterministicAlgorithms(bool, bool) /
+// setDeterministicCuDNN / setBenchmarkCuDNN. Of TF32's two APIs it uses only the older one
+// (present in 1.13 and 2.x; 2.9 added fp32_precision and warns that mixing the two is an error),
+// and it never calls the newer one.
 // It avoids what changed between them: it never spells c10::optional (an alias of std::optional
 // since 2.4; device arguments convert implicitly), never calls Tensor::data<T>() (deprecated
 // for years), nor torch::jit::load's later extra parameters, nor the scalar types added in
@@ -35,13 +40,35 @@ namespace bg::torchscript {
 
 struct TorchRuntime {
   std::string libtorch;  // TORCH_VERSION, e.g. "1.13.0"
-  bool cuda = false;
+  bool cuda = false;     // present (and, when probed, a small computation on device 0 worked)
   std::int64_t cuda_device_count = 0;
+  // Set when CUDA is reported present but that computation failed (a driver or toolkit
+  // mismatch, a device in a bad state): the runtime is broken, which says nothing about a
+  // bundle. LibTorch's message.
+  std::string cuda_error;
 };
 
-TorchRuntime DescribeTorchRuntime();
+// What this LibTorch offers. With `probe_cuda`, a present CUDA must also run a tiny kernel
+// (which costs a CUDA context: only when CUDA is wanted). Cached per argument.
+TorchRuntime DescribeTorchRuntime(bool probe_cuda);
 void SetTorchThreads(std::int64_t threads);
 void SetJitOptimize(bool optimize);
+
+// How CUDA math runs: as the serving process will run it. Process-wide; set before any forward.
+struct CudaMath {
+  enum class Tf32 { kLibtorchDefault, kOn, kOff };
+  Tf32 tf32 = Tf32::kLibtorchDefault;  // LibTorch's own default: cuBLAS off, cuDNN on
+  bool deterministic = false;          // deterministic algorithms, cuDNN deterministic
+};
+// Applies `math` and returns what is in effect (for the report): tf32_cublas, tf32_cudnn,
+// deterministic. Deterministic mode also sets CUBLAS_WORKSPACE_CONFIG=:4096:8 unless set
+// (cuBLAS needs it for reproducible results), so call it before CUDA is first used.
+struct CudaMathState {
+  bool tf32_cublas = false;
+  bool tf32_cudnn = false;
+  bool deterministic = false;
+};
+CudaMathState ApplyCudaMath(const CudaMath& math);
 
 class TorchModel {
  public:

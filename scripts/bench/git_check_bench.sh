@@ -12,15 +12,14 @@
 #   2. Writes three bundles whose manifests name: "deep" (commit 5, near the root: the walk must
 #      cross the whole history), "unreleased" (the side branch: the walk must see every commit to
 #      prove a negative) and "recent" (main~3, the usual case).
-#   3. Times RUNS runs of each (the median is printed) of
-#        check     `bundlegate check --json` with a git-only config: the process's wall time,
-#        in-check  the git check's own duration_ms from that report (no process start, no walk
-#                  of the bundle),
-#      and, asking git the same question,
-#        is-ancestor   `git merge-base --is-ancestor C refs/heads/main` (one ref only),
-#        contains      `git for-each-ref --contains C refs/heads/main 'refs/tags/v*'` (every
-#                      allowed ref, which is what the check answers),
-#      and prints each as a ratio to is-ancestor.
+#   3. Times RUNS alternating rounds (scripts/bench/alternate.py: medians of wall and of CPU
+#      time, ratios to the first line) of the same question asked of git and of bundlegate:
+#        git is-ancestor (main)       `git merge-base --is-ancestor C refs/heads/main`
+#        check, main only             `bundlegate check --json`, allowed_refs = [main]
+#        git for-each-ref --contains  `git for-each-ref --contains C refs/heads/main 'refs/tags/v*'`
+#        check, main + tags           `bundlegate check --json`, allowed_refs = [main, v*]
+#      then prints the git check's own report for both configs: verdict, its duration inside
+#      the process (no process start, no walk of the bundle), commits walked and inflated.
 #   4. Does it twice: on the repository as fast-import left it ("fresh": loose refs, no
 #      commit-graph: every step of a walk inflates a commit object, for git and for the check),
 #      then "maintained" as `git gc` would leave a mirror (packed refs, git's commit-graph, which
@@ -143,53 +142,45 @@ allowed_refs = ["refs/heads/main", "refs/tags/v*"]
 TOML
 
 # --- 3. timing -----------------------------------------------------------------------------
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b < 1) b = 1; printf "%.1fx", a / b }'; }
-ms_of() {  # ms_of CMD...: wall milliseconds of one run (its exit status is ignored)
-  local t0
-  t0=$(date +%s%N)
-  "$@" >/dev/null 2>&1 || true
-  echo $(( ($(date +%s%N) - t0) / 1000000 ))
-}
-check_json() {  # check_json NAME: the bundlegate check --json report of bundle NAME
-  "$bundlegate" check "$work/$1" --config "$work/bg.toml" --json || true
-}
-git_result() {  # git_result EXPR < report: a Python expression over g, the git check's result
-  python3 -c 'import json, sys
+sed 's|allowed_refs = .*|allowed_refs = ["refs/heads/main"]|' "$work/bg.toml" >"$work/main-only.toml"
+alternate=$here/scripts/bench/alternate.py
+git_result() {  # git_result CONFIG NAME: the git check's verdict, its own time, commits walked
+  "$bundlegate" check "$work/$2" --config "$work/$1" --json 2>/dev/null | python3 -c 'import json, sys
 g = [c for c in json.load(sys.stdin)["checks"] if c["check"] == "git"][0]
-print(eval(sys.argv[1]))' "$1"
+m = g.get("metrics", {})
+print("%-5s %-24s in-check %6.1f ms, reachability %6.1f ms, %6d commits walked, %6d read" % (
+    g["status"], g.get("details", {}).get("contained_in", g.get("reason", "")),
+    g["duration_ms"], m.get("reachability_ms", 0), m.get("commits_walked", 0),
+    m.get("commits_read", 0)))'
 }
 
 bench() {  # bench LABEL
-  printf '\n== %s: %d commits, %d tags, median of %d runs (ms; ratio to is-ancestor)\n' \
-    "$1" "$commits" "$(git -C "$repo" tag | wc -l)" "$runs"
-  printf '%-11s %8s %8s %9s %9s   %s\n' \
-    bundle check in-check is-anc. contains "verdict (commits walked)"
-  local name c i check incheck anc contains verdict
+  printf '\n== %s: %d commits, %d tags\n' "$1" "$commits" "$(git -C "$repo" tag | wc -l)"
+  local name c
   for name in deep unreleased recent; do
     c=${commit_of[$name]}
-    check=() incheck=() anc=() contains=()
-    for ((i = 0; i < runs; i++)); do
-      check+=("$(ms_of "$bundlegate" check "$work/$name" --config "$work/bg.toml" --json)")
-      incheck+=("$(check_json "$name" | git_result 'round(g["duration_ms"])')")
-      anc+=("$(ms_of git -C "$repo" merge-base --is-ancestor "$c" refs/heads/main)")
-      contains+=("$(ms_of git -C "$repo" for-each-ref --contains "$c" \
-        refs/heads/main 'refs/tags/v*')")
-    done
-    verdict=$(check_json "$name" | git_result '" ".join([g["status"],
-      g.get("details", {}).get("contained_in", g.get("reason", "")),
-      "(%d)" % g.get("metrics", {}).get("commits_walked", 0)])')
-    check=$(printf '%s\n' "${check[@]}" | median)
-    incheck=$(printf '%s\n' "${incheck[@]}" | median)
-    anc=$(printf '%s\n' "${anc[@]}" | median)
-    contains=$(printf '%s\n' "${contains[@]}" | median)
-    printf '%-11s %8s %8s %9s %9s   %s\n' "$name" "$check" "$incheck" "$anc" "$contains" "$verdict"
-    printf '%-11s %8s %8s %9s %9s\n' "" "$(ratio "$check" "$anc")" "$(ratio "$incheck" "$anc")" \
-      "1.0x" "$(ratio "$contains" "$anc")"
+    {
+      printf '%s\tgit -C %q merge-base --is-ancestor %s refs/heads/main\n' \
+        "git is-ancestor (main)" "$repo" "$c"
+      printf '%s\t%q check %q --config %q --json\n' \
+        "check, main only" "$bundlegate" "$work/$name" "$work/main-only.toml"
+      printf '%s\tgit -C %q for-each-ref --contains %s refs/heads/main %q\n' \
+        "git for-each-ref --contains" "$repo" "$c" 'refs/tags/v*'
+      printf '%s\t%q check %q --config %q --json\n' \
+        "check, main + tags" "$bundlegate" "$work/$name" "$work/bg.toml"
+    } | python3 "$alternate" --runs "$runs" --title "-- $name (${c:0:12})" 2>/dev/null
+    printf '  main only:   %s\n' "$(git_result main-only.toml "$name")"
+    printf '  main + tags: %s\n' "$(git_result bg.toml "$name")"
   done
 }
 
+echo
+echo "Compares, per bundle, the same question asked of git and of bundlegate check (whole"
+echo "processes): is the commit in main (git merge-base --is-ancestor), and is it in main or any"
+echo "tag v* (git for-each-ref --contains). Ratios are to git is-ancestor; cpu is user+system."
 bench "fresh (loose refs, no commit-graph)"
 git -C "$repo" pack-refs --all
 git -C "$repo" commit-graph write --reachable 2>/dev/null
 bench "maintained (packed refs, git's commit-graph)"
+echo
+echo "reproduce: COMMITS=$commits TAG_EVERY=$tag_every RUNS=$runs $0 $build_dir"

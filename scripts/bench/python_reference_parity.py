@@ -2,12 +2,14 @@
 """The Python reference for torchscript_plugin_bench.py: the same work as the TorchScript plugin
 in its minimal configuration, in one Python process.
 
-    python_reference_parity.py BUNDLE_DIR THREADS
+    python_reference_parity.py BUNDLE_DIR THREADS [--integrity]
 
 import torch; read the parity files (safetensors, read here with the standard library so that
 nothing but torch is imported); torch.jit.load the model; run each case once under
 torch.inference_mode(); compare every output with torch.testing.assert_close (the plugin's
-default tolerances are assert_close's). Prints {"ok": bool, "load_ms", "forward_ms", ...}.
+default tolerances are assert_close's). With --integrity, first what `bundlegate check` also
+does before any plugin: read bundle.toml (tomllib) and compare every [[files]] entry's size and
+SHA-256 (hashlib, 1 MiB reads) with the file. Prints {"ok": bool, "load_ms", "forward_ms", ...}.
 """
 
 import json
@@ -48,7 +50,27 @@ def group(tensors):
     return cases
 
 
-def main(bundle, threads):
+def check_integrity(bundle):
+    import hashlib
+    import os
+    import tomllib
+    with open(f"{bundle}/bundle.toml", "rb") as f:
+        manifest = tomllib.load(f)
+    ok = True
+    for entry in manifest["files"]:
+        path = os.path.join(bundle, entry["path"])
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        ok = ok and os.path.getsize(path) == entry["size"] and h.hexdigest() == entry["sha256"]
+    return ok
+
+
+def main(bundle, threads, integrity=False):
+    t = time.perf_counter()
+    integrity_ok = check_integrity(bundle) if integrity else True
+    integrity_ms = (time.perf_counter() - t) * 1e3
     torch.set_num_threads(threads)
     inputs = group(read_safetensors(f"{bundle}/parity/inputs.safetensors"))
     expected = group(read_safetensors(f"{bundle}/parity/expected.safetensors"))
@@ -69,10 +91,12 @@ def main(bundle, threads):
                     torch.testing.assert_close(outs[key], want)
                 except AssertionError:
                     ok = False
-    print(json.dumps({"ok": ok, "import_ms": (T_IMPORT - T0) * 1e3, "load_ms": load_ms,
+    ok = ok and integrity_ok
+    print(json.dumps({"ok": ok, "import_ms": (T_IMPORT - T0) * 1e3, "integrity_ms": integrity_ms,
+                      "load_ms": load_ms,
                       "forward_ms": forward_ms, "total_ms": (time.perf_counter() - T0) * 1e3}))
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], int(sys.argv[2])))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]), "--integrity" in sys.argv[3:]))

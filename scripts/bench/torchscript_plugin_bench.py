@@ -109,6 +109,33 @@ def run_check(bundlegate, bundle, config):
     return wall, ts["duration_ms"], ts["metrics"]["total_ms"]
 
 
+def check_against_python(bundlegate, bundle, tmp, args):
+    """`bundlegate check` against a Python script doing the same checks (bundle.toml's sizes and
+    hashes, then the parity cases: python_reference_parity.py --integrity), in alternating
+    rounds (alternate.py): with the describe cache cold (BUNDLEGATE_CACHE_DIR=off: every run
+    asks the plugin's --describe, as bundlegate did before issue 10) and warm."""
+    same = "".join(f"{k} = {json.dumps(v)}\n" for k, v in SAME_WORK.items())
+    config = tmp / "same-work.toml"
+    config.write_text(f'require_parity = false\nplugin_dirs = ["{Path(args.plugin).parent}"]\n'
+                      f'[paths]\nroot = "{tmp}/root"\n[[checks]]\nkind = "torchscript"\n{same}')
+    cache = tmp / "describe-cache"
+    check = f"{bundlegate} check {bundle} --config {config} --json"
+    subprocess.run(f"BUNDLEGATE_CACHE_DIR={cache} {check}", shell=True, capture_output=True)
+    spec = "\n".join([
+        f"python (integrity + parity)\t{sys.executable} {HERE / 'python_reference_parity.py'} "
+        f"{bundle} {args.threads} --integrity",
+        f"check, describe cache cold\tBUNDLEGATE_CACHE_DIR=off {check}",
+        f"check, describe cache warm\tBUNDLEGATE_CACHE_DIR={cache} {check}",
+    ])
+    print()
+    r = subprocess.run([sys.executable, str(HERE / "alternate.py"), "--runs", str(args.runs),
+                        "--title", "bundlegate check vs a Python script doing the same checks "
+                        "(goal: <= 0.6x)"], input=spec, capture_output=True, text=True)
+    print(r.stdout + r.stderr, end="")
+    print(f"reproduce: /usr/bin/python3 {Path(__file__).relative_to(ROOT)} --runs {args.runs} "
+          f"--threads {args.threads} --cases {args.cases}")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--plugin", default=str(ROOT / "build" / "bin" / "bundlegate-check-torchscript"))
@@ -152,6 +179,7 @@ def main():
           f"loading, JSON): {in_agent - own:.0f} ms")
     print(f"  the rest of bundlegate check (config, --describe at load, manifest, hashing): "
           f"{check_wall - in_agent:.0f} ms; plugin-all run bare: {plugin_all:.0f} ms")
+    check_against_python(bundlegate, bundle, tmp, args)
     if not args.keep:
         import shutil
         shutil.rmtree(tmp, ignore_errors=True)

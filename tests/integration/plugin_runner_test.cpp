@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <ctime>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/bundle_writer.h"
@@ -142,4 +145,84 @@ TEST_CASE("bundlegate plugins lists plugins with their description") {
   const auto broken = RunBundlegate({"plugins", "--config", config});
   CHECK(broken.exit_code == 2);
   CHECK_THAT(broken.out, Catch::Contains("BROKEN"));
+}
+
+namespace {
+
+// bundlegate-check-counted: logs every --describe to `log`, passes every bundle.
+std::string CountedPlugin(const std::string& log, const std::string& version) {
+  return "#!/bin/sh\nif [ \"$1\" = --describe ]; then echo d >> '" + log +
+         "'; echo '{\"protocol\":1,\"kind\":\"counted\",\"version\":\"" + version +
+         "\",\"model_formats\":[\"torchscript\"]}'; exit 0; fi\n"
+         "cat >/dev/null; echo '{\"protocol\":1,\"status\":\"pass\",\"summary\":\"ok\"}'\n";
+}
+
+nlohmann::json CountedResult(const ProcessResult& r) {
+  const auto report = nlohmann::json::parse(r.out);
+  for (const auto& c : report["checks"]) {
+    if (c["check"] == "counted") return c;
+  }
+  FAIL("no counted result in " << r.out);
+  return {};
+}
+
+int Lines(const std::string& path) {
+  return std::stoi(RunProcess({"sh", "-c", "cat \"$0\" 2>/dev/null | wc -l", path}).out);
+}
+
+// Until the plugin's last change is older than the describe cache's settling time (2 s).
+void WaitUntilSettled(const std::string& path) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    struct stat st;
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    if (std::time(nullptr) - st.st_ctim.tv_sec > 3) return;
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("bundlegate check asks --describe once across runs, and never for a bundle it rejects first") {
+  TempDir tmp;
+  const std::string plugin = tmp / "plugins/bundlegate-check-counted";
+  const std::string log = tmp / "described";
+  WriteFile(plugin, CountedPlugin(log, "1"));
+  REQUIRE(::chmod(plugin.c_str(), 0755) == 0);
+  WriteFile(tmp / "bg.toml", "require_parity = false\nplugin_dirs = [\"plugins\"]\n[paths]\n"
+                             "root = \"var\"\n[[checks]]\nkind = \"counted\"\n");
+  const std::string good = WriteBundle(tmp / "good");
+  const std::string bad = WriteBundle(tmp / "bad");
+  AppendFile(bad + "/bundle.toml", "\nthis is not toml\n");
+  ProcessOptions options;
+  options.env = {{"BUNDLEGATE_CACHE_DIR", tmp / "cache"}};
+  const auto check = [&](const std::string& bundle) {
+    return RunBundlegate({"check", bundle, "--config", tmp / "bg.toml", "--json"}, options);
+  };
+
+  const auto rejected = check(bad);
+  INFO(rejected.out << rejected.err);
+  CHECK(rejected.exit_code == 1);
+  CHECK(Lines(log) == 0);  // manifest-invalid: the plugin was never needed, never asked
+
+  WaitUntilSettled(plugin);
+  for (int run = 0; run < 3; ++run) {
+    const auto r = check(good);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(CountedResult(r)["details"]["runner"]["version"] == "1");
+  }
+  CHECK(Lines(log) == 1);  // asked by the first run, remembered by the next two
+
+  WriteFile(plugin, CountedPlugin(log, "2"));  // upgraded in place
+  const auto upgraded = check(good);
+  INFO(upgraded.out << upgraded.err);
+  CHECK(upgraded.exit_code == 0);
+  CHECK(Lines(log) == 2);
+  CHECK(CountedResult(upgraded)["details"]["runner"]["version"] == "2");
+
+  options.env["BUNDLEGATE_CACHE_DIR"] = "off";
+  CHECK(check(good).exit_code == 0);
+  CHECK(Lines(log) == 3);
 }

@@ -177,6 +177,30 @@ class TokenEncoder(nn.Module):
         return {"logits": self.head(h), "pooled": h.mean(1)}
 
 
+class RecurrentBf16(nn.Module):
+    """A GRU in bfloat16: a row run alone takes other kernels than its batch, so it differs by
+    bfloat16's rounding of the accumulation, not by a leak (passes batch consistency)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(16, 32, num_layers=2, batch_first=True)
+
+    def forward(self, x):
+        out, _ = self.gru(x)
+        return out
+
+
+class Whisper(nn.Module):
+    """Outputs far below atol (1e-5): a comparison that cannot tell a changed model (a note)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.fc(x) * 1e-9
+
+
 def _producer_files(work):
     work.mkdir(parents=True, exist_ok=True)
     lock = work / "requirements.lock"
@@ -240,6 +264,15 @@ def tiny(out, work):
 
 def traced_tiny(out, work):
     _pack(out, "traced-tiny", Tiny(), _tiny_cases(), work, trace=True)
+
+
+def gru_bf16(out, work):
+    cases = {"short": (torch.randn(2, 5, 16).bfloat16(),), "long": (torch.randn(4, 20, 16).bfloat16(),)}
+    _pack(out, "gru-bf16", RecurrentBf16().bfloat16(), cases, work)
+
+
+def tiny_outputs(out, work):
+    _pack(out, "tiny-outputs", Whisper(), _tiny_cases(), work)
 
 
 def dropout_train(out, work):
@@ -356,6 +389,8 @@ FIXTURES = {
     "many-outputs": (many_outputs, "pass"),
     "tiny": (tiny, "pass"),
     "traced-tiny": (traced_tiny, "pass"),
+    "gru-bf16": (gru_bf16, "pass"),
+    "tiny-outputs": (tiny_outputs, "pass"),
     "dropout-train": (dropout_train, "training-mode"),
     "perturbed-weights": (perturbed_weights, "parity-mismatch"),
     "non-finite": (non_finite, "non-finite-output"),

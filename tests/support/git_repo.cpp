@@ -114,8 +114,12 @@ void GitRepo::FastImportHistory(const std::string& branch, int count, int tag_ev
       s << "reset refs/tags/" << tag << "\nfrom :" << i << "\n\n";
     }
   }
+  FastImport(s.str());
+}
+
+void GitRepo::FastImport(const std::string& text) {
   const std::string stream = path_ + ".fast-import";
-  WriteFile(stream, s.str());
+  WriteFile(stream, text);
   const auto r =
       RunProcess({"sh", "-c", "git -C \"$0\" fast-import --quiet < \"$1\"", path_, stream},
                  ProcessOptions{"", GitTestEnv(), "", 600});

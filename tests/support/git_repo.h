@@ -47,6 +47,8 @@ class GitRepo {
   // "counter.txt"; commit 1 and every 1000th also write "requirements.lock". The work tree, if
   // any, is not updated.
   void FastImportHistory(const std::string& branch, int count, int tag_every);
+  // Feeds `stream` (git fast-import's input language: any history, any dates) to fast-import.
+  void FastImport(const std::string& stream);
 
  private:
   explicit GitRepo(std::string path) : path_(std::move(path)) {}

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
+#include <random>
 
 #include "agent/bundle/bundle_dir.h"
 #include "agent/bundle/bundle_walk.h"
@@ -16,14 +18,36 @@ using namespace bg;
 
 namespace {
 
-WalkReport Walk(const std::string& dir, const LimitsConfig& limits = {}) {
+WalkReport WalkWith(const std::string& dir, const LimitsConfig& limits, int threads) {
   auto d = BundleDir::Open(dir);
   REQUIRE(d.ok());
-  HashingVisitor hasher;
+  HashingVisitor hasher(nullptr, threads);
   auto report = WalkBundle(*d, limits, hasher);
   INFO(report.status().message());
   REQUIRE(report.ok());
   return std::move(report).value();
+}
+
+// Every walk is made twice, hashing in the walk's thread and on three threads of its own: the
+// walk's findings must not depend on where files are hashed.
+WalkReport Walk(const std::string& dir, const LimitsConfig& limits = {}) {
+  WalkReport one = WalkWith(dir, limits, 1);
+  const WalkReport three = WalkWith(dir, limits, 3);
+  CHECK(three.total_bytes == one.total_bytes);
+  CHECK(three.directories == one.directories);
+  CHECK(three.limit_exceeded == one.limit_exceeded);
+  REQUIRE(three.unsafe.size() == one.unsafe.size());
+  for (std::size_t i = 0; i < one.unsafe.size(); ++i) {
+    CHECK(three.unsafe[i].path == one.unsafe[i].path);
+    CHECK(three.unsafe[i].why == one.unsafe[i].why);
+  }
+  REQUIRE(three.files.size() == one.files.size());
+  for (std::size_t i = 0; i < one.files.size(); ++i) {
+    CHECK(three.files[i].path == one.files[i].path);
+    CHECK(three.files[i].size == one.files[i].size);
+    CHECK(three.files[i].sha256 == one.files[i].sha256);
+  }
+  return one;
 }
 
 bool HasUnsafe(const WalkReport& r, const std::string& path, const std::string& why) {
@@ -182,19 +206,24 @@ TEST_CASE("reads stop at the declared size plus one byte, or the size when opene
   auto d = BundleDir::Open(tmp.path());
   REQUIRE(d.ok());
   const std::map<std::string, std::uint64_t> declared = {{"listed.bin", 10}, {"exact.bin", 10}};
-  HashingVisitor hasher;
-  WalkOptions options;
-  options.declared = &declared;
-  auto r = WalkBundle(*d, LimitsConfig{}, hasher, options);
-  REQUIRE(r.ok());
-  const WalkedFile* listed = r->FindFile("listed.bin");
-  REQUIRE(listed != nullptr);
-  CHECK(listed->size == 11);
-  CHECK(listed->truncated);
-  CHECK_FALSE(r->FindFile("exact.bin")->truncated);
-  CHECK(r->FindFile("exact.bin")->size == 10);
-  CHECK(r->FindFile("other.bin")->size == 7);
-  CHECK_FALSE(r->FindFile("other.bin")->truncated);
+  for (const int threads : {1, 3}) {  // hashed in the walk's thread, or on threads of their own
+    INFO(threads << " hashing thread(s)");
+    HashingVisitor hasher(nullptr, threads);
+    WalkOptions options;
+    options.declared = &declared;
+    auto r = WalkBundle(*d, LimitsConfig{}, hasher, options);
+    REQUIRE(r.ok());
+    const WalkedFile* listed = r->FindFile("listed.bin");
+    REQUIRE(listed != nullptr);
+    CHECK(listed->size == 11);
+    CHECK(listed->truncated);
+    CHECK(listed->sha256 == Sha256Hex(std::string(11, 'x')));
+    CHECK_FALSE(r->FindFile("exact.bin")->truncated);
+    CHECK(r->FindFile("exact.bin")->size == 10);
+    CHECK(r->FindFile("other.bin")->size == 7);
+    CHECK_FALSE(r->FindFile("other.bin")->truncated);
+    CHECK(r->truncated());
+  }
 }
 
 TEST_CASE("a walk without opening files applies the same rules") {
@@ -223,4 +252,45 @@ TEST_CASE("a walk without opening files applies the same rules") {
   CHECK(r->FindFile("a.txt")->size == 3);
   CHECK(r->FindFile("real/f.txt") != nullptr);
   CHECK(lister.seen.size() == 4);
+}
+
+TEST_CASE("files hashed on several threads give exactly the report of one thread") {
+  test::TempDir tmp;
+  std::mt19937 rng(7);
+  std::map<std::string, std::string> contents;
+  for (int i = 0; i < 300; ++i) {
+    // Sizes around the read block (128 KiB) and far below it; an empty file too.
+    const std::size_t size = i == 0 ? 0 : (i % 7 == 0 ? (128u << 10) * (i % 3) + i : rng() % 5000);
+    std::string data(size, '\0');
+    for (auto& c : data) c = static_cast<char>(rng());
+    const std::string rel = "d" + std::to_string(i % 5) + "/f" + std::to_string(i) + ".bin";
+    test::WriteFile(tmp / rel, data);
+    contents[rel] = data;
+  }
+  const WalkReport one = WalkWith(tmp.path(), {}, 1);
+  for (const int threads : {2, 4, 16}) {
+    INFO(threads << " threads");
+    const WalkReport many = WalkWith(tmp.path(), {}, threads);
+    REQUIRE(many.files.size() == contents.size());
+    CHECK(many.total_bytes == one.total_bytes);
+    CHECK(many.directories == one.directories);
+    for (std::size_t i = 0; i < many.files.size(); ++i) {
+      const WalkedFile& f = many.files[i];
+      CHECK(f.path == one.files[i].path);
+      CHECK(f.size == contents[f.path].size());
+      CHECK(f.sha256 == Sha256Hex(contents[f.path]));
+    }
+  }
+}
+
+TEST_CASE("a walk hashing on several threads stops when cancelled") {
+  test::TempDir tmp;
+  for (int i = 0; i < 50; ++i) test::WriteFile(tmp / ("f" + std::to_string(i)), "x");
+  auto d = BundleDir::Open(tmp.path());
+  REQUIRE(d.ok());
+  std::atomic<bool> cancelled{true};
+  HashingVisitor hasher(&cancelled, 3);
+  auto report = WalkBundle(*d, {}, hasher);
+  REQUIRE_FALSE(report.ok());
+  CHECK_THAT(report.status().message(), Catch::Contains("cancelled"));
 }

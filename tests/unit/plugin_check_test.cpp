@@ -19,6 +19,7 @@
 #include "agent/checks/check_registry.h"
 #include "agent/config/config.h"
 #include "agent/plugin/describe.h"
+#include "agent/plugin/describe_cache.h"
 #include "agent/plugin/discovery.h"
 #include "agent/plugin/plugin_result.h"
 #include "agent/plugin/runtime_version.h"
@@ -500,11 +501,15 @@ if os.path.basename(request['bundle_dir']).endswith('3'): os.kill(os.getpid(), 1
 
 TEST_CASE("the runtime's LibTorch version comes from the torchscript plugin with auto") {
   PluginFixture f;
-  CHECK(ResolveTorchVersion("auto", {f.plugins()}, "1.0.0") == "1.0.0");  // no plugin yet
+  const auto resolve = [&](const std::string& configured) {
+    DescribeCache describes("");
+    return ResolveTorchVersion(configured, {f.plugins()}, "1.0.0", describes);
+  };
+  CHECK(resolve("auto") == "1.0.0");  // no plugin yet
   f.Bash("torchscript", "exit 0",
          R"({"protocol":1,"kind":"torchscript","version":"0.1","runtime":{"libtorch":"9.9.9"},"model_formats":["torchscript"]})");
-  CHECK(ResolveTorchVersion("auto", {f.plugins()}, "1.0.0") == "9.9.9");
-  CHECK(ResolveTorchVersion("2.5.1", {f.plugins()}, "1.0.0") == "2.5.1");
+  CHECK(resolve("auto") == "9.9.9");
+  CHECK(resolve("2.5.1") == "2.5.1");
   f.Bash("torchscript", "exit 0", "not json");
-  CHECK(ResolveTorchVersion("auto", {f.plugins()}, "1.0.0") == "1.0.0");
+  CHECK(resolve("auto") == "1.0.0");
 }

@@ -199,8 +199,15 @@ TEST_CASE("options default sensibly and refuse unknown keys and bad values") {
   CHECK(set->devices.size() == 2);
   CHECK(*set->latency_budget_ms == 5);
   CHECK_FALSE(set->check_training_mode);
+  CHECK(defaults->tf32 == "libtorch-default");
+  CHECK_FALSE(defaults->cuda_deterministic);
+  auto cuda = ParseCheckOptions(Json::parse(R"({"tf32": "off", "cuda_deterministic": true})"), m);
+  REQUIRE(cuda.ok());
+  CHECK(cuda->tf32 == "off");
+  CHECK(cuda->cuda_deterministic);
   auto bad = ParseCheckOptions(Json::parse(R"({"determinstic": "off", "latency_runs": 0,
-      "devices": ["tpu"], "latency_budget_ms": 0, "tolerance": {"x": {"rtol": 1}}})"),
+      "devices": ["tpu"], "latency_budget_ms": 0, "tolerance": {"x": {"rtol": 1}},
+      "tf32": "sometimes"})"),
                                m);
   REQUIRE_FALSE(bad.ok());
   const std::string msg = bad.status().message();
@@ -209,6 +216,7 @@ TEST_CASE("options default sensibly and refuse unknown keys and bad values") {
   CHECK_THAT(msg, Catch::Contains("config.devices"));
   CHECK_THAT(msg, Catch::Contains("config.latency_budget_ms: must be > 0"));
   CHECK_THAT(msg, Catch::Contains("config.tolerance.x.rtol: and atol are both required"));
+  CHECK_THAT(msg, Catch::Contains("config.tf32"));
 }
 
 TEST_CASE("the manifest fields the check needs are read and validated") {
