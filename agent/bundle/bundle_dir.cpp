@@ -90,20 +90,22 @@ bool BundleDir::HasOpenat2() {
 
 void BundleDir::ForceComponentWalkForTesting(bool force) { g_force_component_walk = force; }
 
-Result<BundleDir> BundleDir::Open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ELOOP || errno == ENOTDIR) {
+Result<BundleDir> BundleDir::Open(const std::string& path, Env& env) {
+  auto fd = env.Open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+  if (!fd.ok()) {
+    const int err = fd.status().error_number();
+    if (err == ELOOP || err == ENOTDIR) {
       return Status::Reject(Reason::kUnsafePath, path + ": the bundle is not a directory");
     }
-    return ErrnoStatus("open bundle", path);
+    return fd.status().WithContext("open bundle");
   }
-  return BundleDir(UniqueFd(fd), path);
+  return BundleDir(std::move(fd).value(), path, env);
 }
 
 Result<UniqueFd> BundleDir::OpenFile(std::string_view rel) const {
   if (!IsSafeRelativePath(rel)) return UnsafeStatus(rel, "not a safe relative path");
   const std::string rel_s(rel);
+  BG_RETURN_IF_ERROR(Env::Fault("open", path_ + "/" + rel_s));
   int fd;
   int err = 0;
   if (HasOpenat2()) {
@@ -133,19 +135,16 @@ Result<std::string> BundleDir::ReadFile(std::string_view rel, std::uint64_t max_
   BG_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(rel));
   std::string out;
   char buf[65536];
+  const std::string where = path_ + "/" + std::string(rel);
   while (true) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("read", rel);
-    }
+    BG_ASSIGN_OR_RETURN(const std::size_t n, env_->Read(fd.get(), buf, sizeof buf, where));
     if (n == 0) break;
-    if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
+    if (out.size() + n > max_bytes) {
       return Status::Reject(Reason::kLimitExceeded,
                             std::string(rel) + ": larger than the limit of " +
                                 std::to_string(max_bytes) + " bytes");
     }
-    out.append(buf, static_cast<std::size_t>(n));
+    out.append(buf, n);
   }
   return out;
 }

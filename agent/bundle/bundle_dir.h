@@ -5,6 +5,8 @@
 // that opens one component at a time with O_NOFOLLOW where it does not. Either way a symlink
 // anywhere on the path, an absolute path or ".." is refused, and the file opened is checked to be
 // a regular file with a single link. A producer cannot make the agent read outside its bundle.
+// Opens and reads go through Env ("open", "read": tests can fail them); an operational failure
+// (EACCES, EIO, EMFILE) is an error with its errno, never a verdict.
 //
 // Thread safety: const methods may be called from several threads at once.
 #pragma once
@@ -15,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/core/env.h"
 #include "agent/core/status.h"
 #include "agent/core/unique_fd.h"
 
@@ -23,10 +26,11 @@ namespace bg {
 class BundleDir {
  public:
   // Opens `path` itself without following a symlink at its last component.
-  static Result<BundleDir> Open(const std::string& path);
+  static Result<BundleDir> Open(const std::string& path, Env& env = Env::Default());
 
   int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
+  Env& env() const { return *env_; }
 
   // Opens the regular file at relative path `rel` read-only. Fails with unsafe-path for a
   // symlink, a special file, a hard link or an escaping path; file-missing when absent.
@@ -40,9 +44,11 @@ class BundleDir {
   static void ForceComponentWalkForTesting(bool force);
 
  private:
-  BundleDir(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  BundleDir(UniqueFd fd, std::string path, Env& env)
+      : fd_(std::move(fd)), path_(std::move(path)), env_(&env) {}
   UniqueFd fd_;
   std::string path_;
+  Env* env_;
 };
 
 // "symlink", "fifo", "socket", "block device", "character device", "directory", "file".

@@ -4,11 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <memory>
 #include <utility>
-
-#include "agent/core/errno_status.h"
 
 namespace bg {
 
@@ -19,31 +17,32 @@ inline constexpr std::size_t kReadBlockSize = 1 << 20;
 inline constexpr std::size_t kHashBlockSize = 128 << 10;
 
 template <typename Sink>
-Result<std::uint64_t> ReadAll(int fd, const std::string& rel, const std::atomic<bool>* cancelled,
-                              Sink&& sink, std::size_t block_size) {
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+Result<std::uint64_t> ReadAll(const FileToRead& file, const std::string& rel,
+                              const std::atomic<bool>* cancelled, Sink&& sink,
+                              std::size_t block_size) {
+  ::posix_fadvise(file.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   thread_local std::unique_ptr<char[]> buffer(new char[kReadBlockSize]);
   if (block_size == 0 || block_size > kReadBlockSize) block_size = kReadBlockSize;
+  Env& env = file.env != nullptr ? *file.env : Env::Default();
   std::uint64_t total = 0;
-  while (true) {
+  while (total < file.read_limit) {
     if (cancelled != nullptr && cancelled->load(std::memory_order_relaxed)) {
       return Status::Error("cancelled while reading " + rel);
     }
-    const ssize_t n = ::read(fd, buffer.get(), block_size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("read", rel);
-    }
-    if (n == 0) return total;
-    BG_RETURN_IF_ERROR(sink(buffer.get(), static_cast<std::size_t>(n)));
-    total += static_cast<std::uint64_t>(n);
+    const auto want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(block_size, file.read_limit - total));
+    BG_ASSIGN_OR_RETURN(const std::size_t n, env.Read(file.fd, buffer.get(), want, rel));
+    if (n == 0) break;
+    BG_RETURN_IF_ERROR(sink(buffer.get(), n));
+    total += n;
   }
+  return total;
 }
 
 template <typename Sink>
-Result<std::uint64_t> ReadAll(int fd, const std::string& rel, const std::atomic<bool>* cancelled,
-                              Sink&& sink) {
-  return ReadAll(fd, rel, cancelled, std::forward<Sink>(sink), kReadBlockSize);
+Result<std::uint64_t> ReadAll(const FileToRead& file, const std::string& rel,
+                              const std::atomic<bool>* cancelled, Sink&& sink) {
+  return ReadAll(file, rel, cancelled, std::forward<Sink>(sink), kReadBlockSize);
 }
 
 }  // namespace bg

@@ -5,10 +5,11 @@
 
 namespace bg {
 
-Result<FileHash> HashOpenFile(int fd, const std::string& rel, const std::atomic<bool>* cancelled) {
+Result<FileHash> HashOpenFile(const FileToRead& file, const std::string& rel,
+                              const std::atomic<bool>* cancelled) {
   Sha256 hash;
   auto read = ReadAll(
-      fd, rel, cancelled,
+      file, rel, cancelled,
       [&](const char* data, std::size_t n) {
         hash.Update(data, n);
         return Status::Ok();
@@ -23,10 +24,10 @@ HashQueue::HashQueue(int threads, const std::atomic<bool>* cancelled)
 
 HashQueue::~HashQueue() { Stop(); }
 
-void HashQueue::Add(std::string rel, UniqueFd fd) {
+void HashQueue::Add(std::string rel, UniqueFd fd, std::uint64_t read_limit, Env* env) {
   std::unique_lock<std::mutex> lock(mu_);
   room_.wait(lock, [&] { return queue_.size() < 2 * max_threads_; });
-  queue_.push_back(Job{std::move(rel), std::move(fd)});
+  queue_.push_back(Job{std::move(rel), std::move(fd), read_limit, env});
   // A new thread when the ones there are all busy (the first file starts the first thread).
   if (threads_.size() < max_threads_ && in_flight_ + queue_.size() > threads_.size()) {
     threads_.emplace_back([this] { Work(); });
@@ -62,7 +63,11 @@ bool HashQueue::HashOne(std::unique_lock<std::mutex>& lock) {
   ++in_flight_;
   room_.notify_one();
   lock.unlock();
-  Hashed hashed{job.rel, HashOpenFile(job.fd.get(), job.rel, cancelled_)};
+  FileToRead file;
+  file.fd = job.fd.get();
+  file.read_limit = job.read_limit;
+  file.env = job.env;
+  Hashed hashed{job.rel, HashOpenFile(file, job.rel, cancelled_), job.read_limit};
   job.fd.Reset();
   lock.lock();
   done_.push_back(std::move(hashed));

@@ -19,23 +19,28 @@
 #include <thread>
 #include <vector>
 
+#include "agent/bundle/bundle_walk.h"
+#include "agent/core/env.h"
 #include "agent/core/status.h"
 #include "agent/core/unique_fd.h"
 
 namespace bg {
 
-// Reads `fd` to its end and hashes it: the byte count and the hex digest.
+// Reads `file` up to its read_limit (bundle_walk.h) and hashes it: the byte count and the hex
+// digest.
 struct FileHash {
   std::uint64_t size = 0;
   std::string sha256;
 };
-Result<FileHash> HashOpenFile(int fd, const std::string& rel, const std::atomic<bool>* cancelled);
+Result<FileHash> HashOpenFile(const FileToRead& file, const std::string& rel,
+                              const std::atomic<bool>* cancelled);
 
 class HashQueue {
  public:
   struct Hashed {
     std::string path;
     Result<FileHash> hash = Status::Error("not hashed");
+    std::uint64_t read_limit = 0;  // the bound it was read to (size >= it: truncated)
   };
 
   HashQueue(int threads, const std::atomic<bool>* cancelled);
@@ -43,7 +48,8 @@ class HashQueue {
   HashQueue(const HashQueue&) = delete;
   HashQueue& operator=(const HashQueue&) = delete;
 
-  void Add(std::string rel, UniqueFd fd);
+  // `fd` is read up to `read_limit` bytes through `env` (null: Env::Default()).
+  void Add(std::string rel, UniqueFd fd, std::uint64_t read_limit, Env* env);
   // Every file added since the last Drain, hashed, in no particular order.
   std::vector<Hashed> Drain();
 
@@ -51,6 +57,8 @@ class HashQueue {
   struct Job {
     std::string rel;
     UniqueFd fd;
+    std::uint64_t read_limit = 0;
+    Env* env = nullptr;
   };
 
   void Work();

@@ -35,7 +35,11 @@ std::vector<IntegrityFinding> CompareWithManifest(const Manifest& manifest,
     } else if (found->size != f.size) {
       sizes.push_back({Reason::kSizeMismatch, f.path,
                        "declared " + std::to_string(f.size) + " bytes, found " +
-                           std::to_string(found->size)});
+                           (found->truncated ? "more (reading stopped at " +
+                                                   std::to_string(found->size) +
+                                                   " bytes: larger than declared, or still "
+                                                   "growing after the claim)"
+                                             : std::to_string(found->size))});
     } else if (found->sha256 != f.sha256) {
       hashes.push_back({Reason::kHashMismatch, f.path,
                         "declared sha256 " + f.sha256 + ", found " + found->sha256});

@@ -12,6 +12,10 @@ ManifestCheckOutput ReadAndParseManifest(const BundleDir& dir, const LimitsConfi
   auto text = dir.ReadFile(kManifestFileName, limits.max_manifest_bytes);
   if (!text.ok()) {
     const Status& st = text.status();
+    if (!st.IsVerdict()) {  // EIO, EACCES, EMFILE: the agent's failure, not the manifest's
+      out.result = CheckResult::Held("manifest", st);
+      return out;
+    }
     Reason reason = st.reason();
     if (reason == Reason::kNone || reason == Reason::kFileMissing) reason = Reason::kManifestInvalid;
     const std::string why = st.reason() == Reason::kFileMissing

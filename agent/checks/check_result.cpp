@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "agent/core/errno_status.h"
+
 namespace bg {
 
 std::string_view VerdictName(Verdict v) {
@@ -10,6 +12,7 @@ std::string_view VerdictName(Verdict v) {
     case Verdict::kFail: return "fail";
     case Verdict::kError: return "error";
     case Verdict::kSkip: return "skip";
+    case Verdict::kHeld: return "held";
   }
   return "error";
 }
@@ -45,6 +48,20 @@ CheckResult CheckResult::Skip(std::string check, std::string summary) {
   return r;
 }
 
+CheckResult CheckResult::Held(std::string check, const Status& why) {
+  CheckResult r;
+  r.check = std::move(check);
+  r.verdict = Verdict::kHeld;
+  r.summary = "the agent could not check this bundle (not a verdict): " + why.message();
+  r.error_number = why.error_number();
+  return r;
+}
+
+CheckResult CheckResult::FromStatus(std::string check, const Status& failed) {
+  if (failed.IsVerdict()) return Fail(std::move(check), failed.reason(), failed.message());
+  return Held(std::move(check), failed);
+}
+
 Json CheckResult::ToJson() const {
   Json j;
   j["check"] = check;
@@ -54,6 +71,7 @@ Json CheckResult::ToJson() const {
   j["duration_ms"] = std::round(duration_ms * 1000.0) / 1000.0;
   if (!details.empty()) j["details"] = details;
   if (!metrics.empty()) j["metrics"] = metrics;
+  if (error_number != 0) j["errno"] = ErrnoName(error_number);
   return j;
 }
 

@@ -6,6 +6,7 @@
 
 #include "agent/core/json.h"
 #include "agent/core/reason.h"
+#include "agent/core/status.h"
 
 namespace bg {
 
@@ -16,6 +17,10 @@ enum class Verdict {
            // of the check's own family (a git repository that cannot be read: commit-unknown;
            // a plugin: plugin-error), and its summary says that the check could not run.
   kSkip,   // not run: a prerequisite failed, or the check does not apply to this bundle
+  kHeld,   // not a verdict: the agent's own failure (it could not read the bundle, start a
+           // plugin, write its copy: EIO, ENOSPC, EACCES, EMFILE...) stopped the check. A run
+           // with a held result decides nothing: the bundle waits and is checked again later.
+           // Only FromStatus and Held make one, from an operational error (never a Reason).
 };
 
 std::string_view VerdictName(Verdict v);  // "pass", "fail", "error", "skip"
@@ -28,13 +33,23 @@ struct CheckResult {
   Json details = Json::object();
   Json metrics = Json::object();  // name -> number
   double duration_ms = 0;
+  int error_number = 0;  // kHeld: the errno behind it, when known
 
   static CheckResult Pass(std::string check, std::string summary);
   static CheckResult Fail(std::string check, Reason reason, std::string summary);
   static CheckResult Error(std::string check, Reason reason, std::string summary);
   static CheckResult Skip(std::string check, std::string summary);
+  // `why` must be an operational error (not a verdict): the agent's own failure.
+  static CheckResult Held(std::string check, const Status& why);
+  // What a failure met while reading the bundle means: a verdict in its Status (unsafe-path,
+  // file-missing, limit-exceeded...) fails the check with that reason; anything else is the
+  // agent's own failure and holds it. The one place where a read failure is classified.
+  static CheckResult FromStatus(std::string check, const Status& failed);
 
-  bool blocks_promotion() const { return verdict == Verdict::kFail || verdict == Verdict::kError; }
+  bool blocks_promotion() const {
+    return verdict == Verdict::kFail || verdict == Verdict::kError || verdict == Verdict::kHeld;
+  }
+  bool held() const { return verdict == Verdict::kHeld; }
   Json ToJson() const;
 };
 

@@ -39,9 +39,7 @@ void CheckPipeline::Prelude(RunState& s) const {
   auto opened = BundleDir::Open(r.bundle_dir);
   if (!opened.ok()) {
     // Without the directory nothing can be checked; say why under "integrity".
-    const Reason reason = opened.status().reason() == Reason::kNone ? Reason::kFileMissing
-                                                                    : opened.status().reason();
-    r.results.push_back(CheckResult::Error("integrity", reason, opened.status().message()));
+    r.results.push_back(CheckResult::FromStatus("integrity", opened.status()));
     return;
   }
   s.dir.emplace(std::move(opened).value());
@@ -58,14 +56,18 @@ void CheckPipeline::Prelude(RunState& s) const {
   const bool hashed_at_intake = r.walk.has_value();
   if (!r.walk) {
     HashingVisitor hasher(s.cancelled, options_.hash_threads);
-    auto walk = WalkBundle(*s.dir, options_.limits, hasher);
+    const auto declared = r.manifest ? DeclaredSizes(r.manifest->files)
+                                     : std::map<std::string, std::uint64_t>{};
+    WalkOptions options;
+    options.declared = r.manifest ? &declared : nullptr;
+    auto walk = WalkBundle(*s.dir, options_.limits, hasher, options);
     if (walk.ok()) {
       r.walk = std::move(walk).value();
     } else if (s.cancelled && s.cancelled->load()) {
       r.cancelled = true;
       return;
     } else {
-      r.results.push_back(CheckResult::Error("integrity", Reason::kNone, walk.status().message()));
+      r.results.push_back(CheckResult::FromStatus("integrity", walk.status()));
     }
   }
   if (r.walk) {
@@ -120,6 +122,8 @@ void CheckPipeline::Next(std::shared_ptr<RunState> state, std::size_t index) con
     skip = "needs a valid manifest";
   } else if (ctx.walk == nullptr || !ctx.walk->safe()) {
     skip = "the bundle's tree is unsafe or over its limits; its files were not opened";
+  } else if (ctx.walk->truncated()) {
+    skip = "a file is larger than declared: it was not read to its end";
   } else if (!state->failed_gate.empty()) {
     skip = "not run: the " + state->failed_gate + " check failed, so nothing loads this bundle";
   }
@@ -155,6 +159,19 @@ void CheckPipeline::Finish(std::shared_ptr<RunState> state) const {
     }
   }
   r.passed = !r.cancelled && !r.results.empty();
+  for (const auto& result : r.results) {
+    if (result.held() && !r.held) {
+      r.held = true;
+      r.held_why = result.check + ": " + result.summary;
+      r.held_errno = result.error_number;
+    }
+  }
+  if (r.held) {  // no verdict at all: not the first failure's, not a default
+    r.passed = false;
+    auto done = std::move(state->done);
+    done(std::move(state->report));
+    return;
+  }
   for (const auto& result : r.results) {
     if (result.blocks_promotion()) {
       r.passed = false;
@@ -193,7 +210,8 @@ Json BundleReport::ToJson() const {
     j["commit"] = manifest->source.commit;
     j["digest"] = digest;
   }
-  j["status"] = cancelled ? "cancelled" : passed ? "pass" : "fail";
+  j["status"] = cancelled ? "cancelled" : held ? "held" : passed ? "pass" : "fail";
+  if (held) j["held"] = held_why;
   if (!reason.empty()) j["reason"] = reason;
   if (!message.empty()) j["message"] = message;
   if (already_served) j["already_served"] = true;

@@ -11,7 +11,10 @@
 // checks after it: they are reported as skipped, and no plugin sees the bundle.
 //
 // The verdict: promoted only when no check failed or errored; the first failing check, in the
-// order above, gives the reason. With `require_parity` a bundle whose model format no
+// order above, gives the reason. A verdict comes only from what the bundle is: when the agent's
+// own failure stopped a check (a read error, EACCES, EMFILE, a plugin it could not start:
+// Verdict::kHeld), the report is `held` and decides nothing, whatever else failed; the bundle is
+// checked again later. With `require_parity` a bundle whose model format no
 // configured check handles is rejected (plugin-error): no parity, no promotion.
 //
 // Thread safety: a pipeline is immutable once built; RunAsync may be called for several bundles
@@ -40,6 +43,9 @@ struct BundleReport {
   std::vector<CheckResult> results;
   bool passed = false;
   bool cancelled = false;       // shutdown interrupted the run: no verdict
+  bool held = false;            // the agent's own failure stopped a check: no verdict
+  std::string held_why;         // that check's summary
+  int held_errno = 0;
   bool already_served = false;  // identical bundle already in serving/: promotion is a no-op
   std::string reason;           // the first failing check's reason; empty when passed
   std::string message;          // its summary

@@ -40,7 +40,10 @@ void PrintHuman(const BundleReport& report) {
       }
     }
   }
-  if (report.passed) {
+  if (report.held) {
+    std::printf("result: NOT CHECKED (the check could not read or run, not a verdict): %s\n",
+                report.held_why.c_str());
+  } else if (report.passed) {
     std::printf("result: PASS%s\n", report.already_served ? " (already served, identical)" : "");
   } else {
     std::printf("result: FAIL %s (%s)\n", report.reason.c_str(), report.message.c_str());
@@ -77,6 +80,8 @@ int RunCheck(const CheckArgs& args) {
   } else {
     PrintHuman(report);
   }
+  // Not a verdict when the bundle could not be read (EACCES, EIO...): an environment error.
+  if (report.held) return kExitUsage;
   return report.passed ? kExitOk : kExitFailed;
 }
 

@@ -69,6 +69,14 @@ void ReadWatch(TableReader t, WatchConfig& w) {
   if (auto v = t.Int("incomplete_timeout_s", Presence::kOptional, 1, 86'400 * 30)) {
     w.incomplete_timeout_s = *v;
   }
+  if (auto v = t.Int("manifest_grace_s", Presence::kOptional, 0, 86'400 * 30)) w.manifest_grace_s = *v;
+  if (auto v = t.Int("hold_backoff_initial_ms", Presence::kOptional, 10, 3'600'000)) {
+    w.hold_backoff_initial_ms = *v;
+  }
+  if (auto v = t.Int("hold_backoff_max_s", Presence::kOptional, 1, 86'400)) w.hold_backoff_max_s = *v;
+  if (w.hold_backoff_max_s * 1000 < w.hold_backoff_initial_ms) {
+    t.Fail("hold_backoff_max_s", "must not be shorter than hold_backoff_initial_ms");
+  }
   t.RejectUnknownKeys();
 }
 
@@ -83,6 +91,16 @@ void ReadLimits(TableReader t, LimitsConfig& l) {
     l.max_manifest_bytes = static_cast<std::uint64_t>(*v);
   }
   if (auto v = t.Int("max_check_attempts", Presence::kOptional, 1, 100)) l.max_check_attempts = *v;
+  if (auto v = t.Int("min_free_bytes", Presence::kOptional, 0)) {
+    l.min_free_bytes = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = t.Number("min_free_ratio", Presence::kOptional)) {
+    if (*v < 0.0 || *v > 0.9) {
+      t.Fail("min_free_ratio", "must be between 0 and 0.9 (a fraction of the filesystem's size)");
+    } else {
+      l.min_free_ratio = *v;
+    }
+  }
   t.RejectUnknownKeys();
 }
 

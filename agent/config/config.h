@@ -44,6 +44,12 @@ struct WatchConfig {
   std::int64_t poll_interval_ms = 1000;
   std::int64_t rescan_interval_s = 300;
   std::int64_t incomplete_timeout_s = 3600;
+  // A bundle.toml that does not parse, in a tree quiet this long, is claimed and rejected.
+  std::int64_t manifest_grace_s = 60;
+  // A bundle held for the agent's own failure (a full disk, an I/O error, a permission) is
+  // tried again after hold_backoff_initial_ms, doubling up to hold_backoff_max_s.
+  std::int64_t hold_backoff_initial_ms = 1000;
+  std::int64_t hold_backoff_max_s = 300;
 };
 
 // Bounds on one bundle, enforced while walking it (limit-exceeded).
@@ -56,6 +62,10 @@ struct LimitsConfig {
   // A bundle whose checks were started this many times, the agent dying each time before a
   // verdict, is quarantined (plugin-crashed) instead of being checked again at every start.
   std::int64_t max_check_attempts = 3;
+  // Low-disk safety, on the root's filesystem: below max(min_free_bytes, min_free_ratio of its
+  // size) available, nothing new is claimed; a bundle whose copy would cross it waits.
+  std::uint64_t min_free_bytes = 1ull << 30;  // 1 GiB
+  double min_free_ratio = 0.0;
 };
 
 struct ServingConfig {

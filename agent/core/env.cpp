@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +16,8 @@
 #include <system_error>
 
 #include "agent/core/errno_status.h"
+#include "agent/core/fault_injection.h"
+#include "agent/core/tree_ops.h"
 
 namespace bg {
 namespace {
@@ -54,7 +57,10 @@ Env& Env::Default() {
   return env;
 }
 
+Status Env::Fault(std::string_view op, std::string_view path) { return CheckFault(op, path); }
+
 Result<UniqueFd> Env::Open(const std::string& path, int flags, mode_t mode) {
+  BG_RETURN_IF_ERROR(Fault("open", path));
   int fd;
   do {
     fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
@@ -63,7 +69,32 @@ Result<UniqueFd> Env::Open(const std::string& path, int flags, mode_t mode) {
   return UniqueFd(fd);
 }
 
+Result<UniqueFd> Env::OpenAt(int dirfd, const std::string& name, int flags, mode_t mode,
+                             const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("open", path));
+  int fd;
+  do {
+    fd = ::openat(dirfd, name.c_str(), flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ErrnoStatus("open", path);
+  return UniqueFd(fd);
+}
+
+Result<UniqueFd> Env::OpenDirectory(const std::string& path) {
+  return Open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+}
+
+Result<std::size_t> Env::Read(int fd, char* buf, std::size_t n, const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("read", path));
+  while (true) {
+    const ssize_t got = ::read(fd, buf, n);
+    if (got >= 0) return static_cast<std::size_t>(got);
+    if (errno != EINTR) return ErrnoStatus("read", path);
+  }
+}
+
 Status Env::WriteAll(int fd, std::string_view data, const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("write", path));
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
@@ -75,22 +106,48 @@ Status Env::WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::Ok();
 }
 
-Status Env::Fsync(int fd, const std::string& path) {
-  if (::fsync(fd) != 0) return ErrnoStatus("fsync", path);
+Status Env::Allocate(int fd, off_t length, const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("fallocate", path));
+  if (length <= 0) return Status::Ok();
+  int rc;
+  do {
+    rc = ::fallocate(fd, 0, 0, length);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS) return ErrnoStatus("fallocate", path);
   return Status::Ok();
 }
 
-Status Env::FsyncDir(const std::string& dir) {
-  BG_ASSIGN_OR_RETURN(UniqueFd fd, Open(dir, O_RDONLY | O_DIRECTORY, 0));
-  return Fsync(fd.get(), dir);
-}
-
 Status Env::Truncate(int fd, off_t length, const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("truncate", path));
   if (::ftruncate(fd, length) != 0) return ErrnoStatus("truncate", path);
   return Status::Ok();
 }
 
+Status Env::Fsync(int fd, const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("fsync", path));
+  if (::fsync(fd) != 0) return ErrnoStatus("fsync", path);
+  return Status::Ok();
+}
+
+Status Env::Fchmod(int fd, mode_t mode, const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("chmod", path));
+  if (::fchmod(fd, mode) != 0) return ErrnoStatus("chmod", path);
+  return Status::Ok();
+}
+
+Status Env::Chmod(const std::string& path, mode_t mode) {
+  BG_RETURN_IF_ERROR(Fault("chmod", path));
+  if (::chmod(path.c_str(), mode) != 0) return ErrnoStatus("chmod", path);
+  return Status::Ok();
+}
+
+Status Env::FsyncDir(const std::string& dir) {
+  BG_ASSIGN_OR_RETURN(UniqueFd fd, OpenDirectory(dir));
+  return Fsync(fd.get(), dir);
+}
+
 Status Env::Rename(const std::string& from, const std::string& to, RenameMode mode) {
+  BG_RETURN_IF_ERROR(Fault("rename", from + " -> " + to));
   const unsigned flags = mode == RenameMode::kNoReplace ? RENAME_NOREPLACE : 0;
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), flags) != 0) {
     return ErrnoStatus("rename " + from + " to", to);
@@ -99,6 +156,7 @@ Status Env::Rename(const std::string& from, const std::string& to, RenameMode mo
 }
 
 Status Env::MakeDir(const std::string& path, mode_t mode, bool exist_ok) {
+  BG_RETURN_IF_ERROR(Fault("mkdir", path));
   if (::mkdir(path.c_str(), mode) == 0) return Status::Ok();
   if (errno == EEXIST && exist_ok) {
     struct stat st;
@@ -107,17 +165,31 @@ Status Env::MakeDir(const std::string& path, mode_t mode, bool exist_ok) {
   return ErrnoStatus("mkdir", path);
 }
 
+Status Env::MakeDirAt(int dirfd, const std::string& name, mode_t mode, const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("mkdir", path));
+  if (::mkdirat(dirfd, name.c_str(), mode) != 0) return ErrnoStatus("mkdir", path);
+  return Status::Ok();
+}
+
 Status Env::Symlink(const std::string& target, const std::string& link_path) {
+  BG_RETURN_IF_ERROR(Fault("symlink", link_path));
   if (::symlink(target.c_str(), link_path.c_str()) != 0) return ErrnoStatus("symlink", link_path);
   return Status::Ok();
 }
 
 Status Env::Unlink(const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("unlink", path));
   if (::unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path);
   return Status::Ok();
 }
 
 Status Env::RemoveTree(const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("remove", path));
+  // Whole or not at all: a directory we may not change would stop remove_all midway.
+  if (Status removable = CheckTreeRemovable(path); !removable.ok()) {
+    if (removable.error_number() == ENOENT) return Status::Ok();
+    return removable.WithContext("remove " + path);
+  }
   std::error_code ec;
   // remove_all does not follow symlinks; it may meet read-only directories that we made
   // ourselves (promoted or work copies), so make directories writable on the way down.
@@ -129,19 +201,36 @@ Status Env::RemoveTree(const std::string& path) {
   ::chmod(path.c_str(), 0700);
   ec.clear();
   std::filesystem::remove_all(path, ec);
-  if (ec) return Status::Error("remove " + path + ": " + ec.message());
+  if (ec) return Status::SystemError(ec.value(), "remove " + path + ": " + ec.message());
   return Status::Ok();
 }
 
 Status Env::SyncFilesystem(const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("syncfs", path));
   BG_ASSIGN_OR_RETURN(UniqueFd fd, Open(path, O_RDONLY | O_NOFOLLOW, 0));
   if (::syncfs(fd.get()) != 0) return ErrnoStatus("syncfs", path);
   return Status::Ok();
 }
 
+Result<DiskSpace> Env::FreeSpace(const std::string& path) {
+  BG_RETURN_IF_ERROR(Fault("statvfs", path));
+  struct statvfs vfs;
+  if (::statvfs(path.c_str(), &vfs) != 0) return ErrnoStatus("statvfs", path);
+  DiskSpace space;
+  space.size_bytes = static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+  space.available_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  return space;
+}
+
 Status Env::WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
                             bool durable) {
   static std::atomic<unsigned> counter{0};
+  const std::string dir_path = DirName(path);
+  UniqueFd dir;
+  // Held from before the temporary file exists until after the rename (see the header).
+  if (durable) {
+    BG_ASSIGN_OR_RETURN(dir, OpenDirectory(dir_path));
+  }
   const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
                           std::to_string(counter.fetch_add(1));
   {
@@ -158,7 +247,7 @@ Status Env::WriteFileAtomic(const std::string& path, std::string_view data, mode
     ::unlink(tmp.c_str());
     return st;
   }
-  return durable ? FsyncDir(DirName(path)) : Status::Ok();
+  return durable ? Fsync(dir.get(), dir_path) : Status::Ok();
 }
 
 void Env::CrashPoint(std::string_view step) {

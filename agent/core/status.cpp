@@ -10,7 +10,9 @@ std::string Status::ToString() const {
 
 Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
-  return Status(reason_, context + ": " + message_);
+  Status s(reason_, context + ": " + message_);
+  s.errno_ = errno_;
+  return s;
 }
 
 }  // namespace bg

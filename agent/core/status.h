@@ -2,8 +2,14 @@
 //
 // A Status is either ok or carries a human-readable message and, when the error is a verdict on
 // a bundle, a Reason (the machine-readable code of SPEC.md). Plain operational errors (I/O,
-// configuration, usage) carry Reason::kNone. Nothing here throws; adapters that talk to
-// throwing libraries (toml++, std::filesystem, LibTorch) convert at their boundary.
+// configuration, usage) carry Reason::kNone, and the errno of the system call that failed when
+// there was one. Nothing here throws; adapters that talk to throwing libraries (toml++,
+// std::filesystem, LibTorch) convert at their boundary.
+//
+// The two kinds never mix: a verdict (IsVerdict) says what a bundle *is*; an operational error
+// says what the agent could not do (a full disk, an I/O error, no file descriptors left, a
+// permission it lacks). On a bundle's way through the gate an operational error never becomes
+// a verdict: the bundle is held and tried again (checks/check_result.h: Verdict::kHeld).
 //
 // Thread safety: values; safe to copy and move between threads.
 #pragma once
@@ -23,6 +29,12 @@ class [[nodiscard]] Status {
   static Status Ok() { return Status(); }
   // An operational error: the operation could not be carried out.
   static Status Error(std::string message) { return Status(Reason::kNone, std::move(message)); }
+  // An operational error from a system call that failed with `err` (see errno_status.h).
+  static Status SystemError(int err, std::string message) {
+    Status s(Reason::kNone, std::move(message));
+    s.errno_ = err;
+    return s;
+  }
   // A verdict on a bundle: `reason` is one of SPEC.md's codes.
   static Status Reject(Reason reason, std::string message) {
     return Status(reason, std::move(message));
@@ -30,6 +42,10 @@ class [[nodiscard]] Status {
 
   bool ok() const { return !failed_; }
   Reason reason() const { return reason_; }
+  // A verdict on a bundle (a Reason), as opposed to an operational error.
+  bool IsVerdict() const { return failed_ && reason_ != Reason::kNone; }
+  // The errno of the failed system call behind an operational error; 0 when none is known.
+  int error_number() const { return errno_; }
   const std::string& message() const { return message_; }
   // "reason-code: message", or the message alone for operational errors.
   std::string ToString() const;
@@ -42,6 +58,7 @@ class [[nodiscard]] Status {
       : failed_(true), reason_(reason), message_(std::move(message)) {}
   bool failed_ = false;
   Reason reason_ = Reason::kNone;
+  int errno_ = 0;
   std::string message_;
 };
 

@@ -36,17 +36,52 @@ Result<std::vector<fs::directory_entry>> PostOrder(const std::string& root) {
 
 }  // namespace
 
-Status MakeTreeReadOnly(const std::string& root, bool directories) {
+Status MakeTreeReadOnly(const std::string& root, bool directories, Env& env) {
   BG_ASSIGN_OR_RETURN(auto entries, PostOrder(root));
   for (const auto& e : entries) {
     std::error_code ec;
     if (e.is_symlink(ec)) continue;
     const bool dir = e.is_directory(ec);
     if (dir && !directories) continue;
-    if (::chmod(e.path().c_str(), dir ? 0555 : 0444) != 0) {
-      return ErrnoStatus("chmod", e.path().string());
+    BG_RETURN_IF_ERROR(env.Chmod(e.path().string(), dir ? 0555 : 0444));
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+Status CheckDirectoryRemovable(const std::string& dir, const struct stat& st, uid_t euid) {
+  if (euid == 0 || st.st_uid == euid) return Status::Ok();  // ours: made writable on the way
+  if (::faccessat(AT_FDCWD, dir.c_str(), R_OK | W_OK | X_OK, AT_EACCESS) != 0) {
+    return ErrnoStatus("cannot remove the entries of", dir);
+  }
+  if ((st.st_mode & S_ISVTX) == 0) return Status::Ok();
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    struct stat child;
+    if (::lstat(e.path().c_str(), &child) == 0 && child.st_uid != euid) {
+      return ErrnoStatus("cannot remove (sticky directory)", e.path().string(), EPERM);
     }
   }
+  if (ec) return Status::SystemError(ec.value(), "list " + dir + ": " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckTreeRemovable(const std::string& root) {
+  const uid_t euid = ::geteuid();
+  struct stat st;
+  if (::lstat(root.c_str(), &st) != 0) return ErrnoStatus("stat", root);
+  if (!S_ISDIR(st.st_mode)) return Status::Ok();
+  BG_RETURN_IF_ERROR(CheckDirectoryRemovable(root, st, euid));
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    BG_RETURN_IF_ERROR(CheckDirectoryRemovable(it->path().string(), st, euid));
+  }
+  if (ec) return Status::SystemError(ec.value(), "list " + root + ": " + ec.message());
   return Status::Ok();
 }
 

@@ -4,6 +4,8 @@
 //   decision carried out (I/O thread) -> on_promote hook.
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <boost/asio/post.hpp>
 #include <filesystem>
 #include <spdlog/spdlog.h>
@@ -52,6 +54,7 @@ Json RecentEntry(const ExecutionResult& r) {
 
 void Agent::Impl::OnChange(const std::string& name) {
   if (Ignored(name) || stopping_) return;
+  if (holds_.Blocks(name)) return;  // held: looked at again when its next attempt is due
   if (claiming_.count(name)) {
     // Changed while waiting for a worker: it must settle again before it is claimed.
     const auto it = std::find(ready_.begin(), ready_.end(), name);
@@ -79,7 +82,7 @@ void Agent::Impl::Rescan(const std::string& why) {
   }
   const auto now = Clock::now();
   for (const auto& name : present) {
-    if (tracker_.Tracks(name) || claiming_.count(name)) continue;
+    if (tracker_.Tracks(name) || claiming_.count(name) || holds_.Blocks(name)) continue;
     tracker_.Touch(name, now);
     if (IsDirectory(config_.paths.inbox + "/" + name)) watcher_->Follow(name);
   }
@@ -88,6 +91,17 @@ void Agent::Impl::Rescan(const std::string& why) {
       tracker_.Forget(name);
       watcher_->Unfollow(name);
     }
+  }
+  // Ready ones that vanished while waiting (for a worker, for space) are not claimed.
+  for (auto it = ready_.begin(); it != ready_.end();) {
+    if (present.count(*it)) {
+      ++it;
+      continue;
+    }
+    claiming_.erase(*it);
+    ready_bytes_.erase(*it);
+    ReleaseHold(*it, "it is gone from the inbox");
+    it = ready_.erase(it);
   }
   if (why != "poll") spdlog::debug("rescan ({}): {} entries in the inbox", why, present.size());
   status_dirty_ = true;
@@ -113,23 +127,30 @@ void Agent::Impl::OnSettleTimer() {
     probing_.insert(name);
     boost::asio::post(*probe_pool_, [this, name, inbox = config_.paths.inbox,
                                      limits = config_.limits] {
-      ProbeResult r = ProbeInboxEntry(inbox, name, limits);
-      boost::asio::post(loop_, [this, name, r] { OnProbed(name, r.exists, r.observation); });
+      ProbeResult r = ProbeInboxEntry(inbox, name, limits, env_);
+      boost::asio::post(loop_, [this, name, r] { OnProbed(name, r); });
     });
   }
   ArmSettleTimer();
 }
 
-void Agent::Impl::OnProbed(const std::string& name, bool exists,
-                           const SettleTracker::Observation& obs) {
+void Agent::Impl::OnProbed(const std::string& name, const ProbeResult& probe) {
   probing_.erase(name);
   if (stopping_) {
     MaybeFinishShutdown();
     return;
   }
-  if (!exists) {
+  const SettleTracker::Observation& obs = probe.observation;
+  if (!probe.exists) {
     tracker_.Forget(name);
     watcher_->Unfollow(name);
+    ReleaseHold(name, "it is gone from the inbox");
+    return;
+  }
+  if (!probe.fault.ok()) {
+    // The agent could not look at it (EACCES, EIO, EMFILE): not the bundle's doing, and no
+    // reason to let it run into the incomplete timeout.
+    HoldInbox(name, "probe", probe.fault);
     return;
   }
   metrics_.Sighted(name, tracker_.FirstSeen(name));
@@ -138,6 +159,7 @@ void Agent::Impl::OnProbed(const std::string& name, bool exists,
       watcher_->Unfollow(name);
       claiming_.insert(name);
       ready_.push_back(name);
+      ready_bytes_[name] = probe.bytes;
       TryStartJobs();
       break;
     case SettleTracker::Decision::kExpired:
@@ -153,6 +175,7 @@ void Agent::Impl::OnProbed(const std::string& name, bool exists,
 }
 
 void Agent::Impl::TryStartJobs() {
+  bool disk_checked = false;
   while (!stopping_ && (!resumable_.empty() || !ready_.empty()) &&
          static_cast<std::int64_t>(holding_slot_.size()) < config_.workers) {
     if (!resumable_.empty()) {  // recovered snapshots first: they were claimed earlier
@@ -162,10 +185,32 @@ void Agent::Impl::TryStartJobs() {
       StartIntake(item);
       continue;
     }
-    const std::string name = ready_.front();
-    ready_.pop_front();
+    // Low-disk safety: below the floor nothing new is claimed; above it, the first ready
+    // bundle whose copy fits goes, and the ones that would not fit wait, in order.
+    if (!disk_checked) {
+      RefreshDisk();
+      disk_checked = true;
+    }
+    if (disk_.below_floor) break;
+    auto it = ready_.begin();
+    for (; it != ready_.end(); ++it) {
+      const std::uint64_t bytes = config_.intake == IntakeMode::kCopy ? ready_bytes_[*it] : 0;
+      std::string why;
+      if (Fits(bytes, &why)) break;
+      LogHold(*it, holds_.Hold(*it, HoldBook::Kind::kSpace, "space",
+                               Status::SystemError(ENOSPC, why), Clock::now()));
+    }
+    if (it == ready_.end()) break;
+    const std::string name = *it;
+    ready_.erase(it);
+    if (const auto* held = holds_.Find(name); held && held->kind == HoldBook::Kind::kSpace) {
+      ReleaseHold(name, "there is room for it now");
+    }
+    reserved_["claiming:" + name] = config_.intake == IntakeMode::kCopy ? ready_bytes_[name] : 0;
+    ready_bytes_.erase(name);
     Claim(name);
   }
+  status_dirty_ = true;
 }
 
 void Agent::Impl::Claim(const std::string& name) {
@@ -179,16 +224,31 @@ void Agent::Impl::Claim(const std::string& name) {
       --claims_pending_;
       holding_slot_.erase(placeholder);
       claiming_.erase(name);
-      // Events for this name were set aside while it was being claimed: a new entry of the
-      // same name (or one that could not be claimed) is looked at again.
-      if (PathExists(config_.paths.inbox + "/" + name)) OnChange(name);
+      auto reservation = reserved_.extract(placeholder);
+      const bool still_there = PathExists(config_.paths.inbox + "/" + name);
       if (!item.ok()) {
-        spdlog::warn("could not claim {}: {}", name, item.status().message());
+        if (still_there) {
+          HoldInbox(name, "claim", item.status());  // it stays where it is, untouched
+        } else {
+          spdlog::debug("{} vanished before it was claimed: {}", name, item.status().message());
+          ReleaseHold(name, "it is gone from the inbox");
+        }
+      }
+      // Events for this name were set aside while it was being claimed: a new entry of the
+      // same name is looked at again (one that could not be claimed is held: left alone).
+      if (still_there) OnChange(name);
+      if (!item.ok()) {
         TryStartJobs();
         MaybeFinishShutdown();
         return;
       }
-      spdlog::info("claimed {} as {}", name, item->id);
+      if (item->received.find(kClaimedInPlacePrefix) != std::string::npos) {
+        spdlog::info("claimed {} as {}, in place (the agent may not move that directory: it "
+                     "is copied from inside the inbox)", name, item->id);
+      } else {
+        spdlog::info("claimed {} as {}", name, item->id);
+      }
+      if (reservation) reserved_[item->id] = reservation.mapped();
       in_flight_[item->id] = *item;
       holding_slot_.insert(item->id);
       status_dirty_ = true;
@@ -206,7 +266,7 @@ void Agent::Impl::ClaimExpired(const std::string& name, const std::string& why) 
       claiming_.erase(name);
       if (PathExists(config_.paths.inbox + "/" + name)) OnChange(name);
       if (!item.ok()) {
-        spdlog::warn("could not claim expired {}: {}", name, item.status().message());
+        if (PathExists(config_.paths.inbox + "/" + name)) HoldInbox(name, "claim", item.status());
         MaybeFinishShutdown();
         return;
       }
@@ -237,23 +297,41 @@ void Agent::Impl::StartIntake(WorkItem item) {
     return;
   }
   boost::asio::post(*check_pool_, [this, item, limits = config_.limits]() mutable {
-    auto walk = work_->CopyIn(item, limits, &cancelled_);
-    boost::asio::post(loop_, [this, item, walk]() mutable {
-      if (!walk.ok()) {
-        CopyFailed(std::move(item), walk.status());
+    auto copied = work_->CopyIn(item, limits, &cancelled_);
+    boost::asio::post(loop_, [this, item, copied = std::move(copied)]() mutable {
+      reserved_.erase(item.id);
+      if (!copied.ok()) {
+        CopyFailed(std::move(item), copied.status());
         return;
       }
-      copy_failures_.erase(item.inbox_name);
-      in_flight_[item.id] = item;  // snapshot_complete may have changed
-      if (walk->safe()) {
-        RunChecks(item, work_->paths().Bundle(item.id), std::move(walk).value());
-      } else {
-        // Unsafe or over its limits: nothing was copied; the original is checked (the walk's
-        // findings stand in for integrity) and quarantined as received.
-        RunChecks(item, item.received, std::move(walk).value());
-      }
+      OnCopied(std::move(item), std::move(copied).value());
     });
   });
+}
+
+void Agent::Impl::OnCopied(WorkItem item, CopyResult copied) {
+  for (const auto& warning : copied.warnings) {
+    spdlog::warn("{} ({}): {}", item.inbox_name, item.id, warning);
+  }
+  if (!copied.leftover.empty()) {
+    // Copied whole, but the original could not be removed whole (a directory of another user
+    // the agent may not change): kept, complete, under a hidden name, with a trace.
+    spdlog::warn("{} ({}): the original cannot be removed ({}); it is kept as {} for its "
+                 "producer to remove. The bundle is decided from the agent's copy.",
+                 item.inbox_name, item.id, copied.leftover_why, copied.leftover);
+    Audit("leftover", Json{{"intake_id", item.id},
+                           {"inbox_name", item.inbox_name},
+                           {"path", copied.leftover},
+                           {"why", copied.leftover_why}});
+  }
+  in_flight_[item.id] = item;  // snapshot_complete may have changed
+  if (copied.snapshot) {
+    RunChecks(item, work_->paths().Bundle(item.id), std::move(copied.report));
+  } else {
+    // Unsafe, over its limits or larger than declared: no snapshot; the original is checked
+    // (the walk's findings stand in for integrity) and quarantined as received.
+    RunChecks(item, item.received, std::move(copied.report));
+  }
 }
 
 void Agent::Impl::CopyFailed(WorkItem item, const Status& why) {
@@ -261,21 +339,14 @@ void Agent::Impl::CopyFailed(WorkItem item, const Status& why) {
     ReturnUnfinished(item, "shutdown");
     return;
   }
-  // A bundle that cannot be read (a file the agent may not open, an I/O error) is tried again
-  // from the inbox a few times, in case it was transient, then quarantined as received: it must
-  // neither loop forever nor vanish.
-  constexpr int kAttempts = 3;
-  const int failures = ++copy_failures_[item.inbox_name];
-  if (failures < kAttempts) {
-    ReturnUnfinished(item, "copy intake failed (attempt " + std::to_string(failures) + " of " +
-                               std::to_string(kAttempts) + "): " + why.message());
+  if (why.IsVerdict()) {  // what the tree is (unsafe), found while copying
+    Decide(item, DecideRejection(item, why.reason(), why.message(), Json::object(), item.received,
+                                 layout_));
     return;
   }
-  copy_failures_.erase(item.inbox_name);
-  Decide(item, DecideRejection(item, Reason::kFileMissing,
-                               "the bundle could not be read (" + std::to_string(kAttempts) +
-                                   " attempts): " + why.message(),
-                               Json{{"error", why.message()}}, item.received, layout_));
+  // The agent's own failure (a full disk, an I/O error, a file it may not read, no descriptors
+  // left): never a verdict. The bundle goes back to where it was and is tried again later.
+  HoldClaimed(item, "copy", why);
 }
 
 void Agent::Impl::RunChecks(const WorkItem& item, const std::string& dir,
@@ -294,6 +365,11 @@ void Agent::Impl::RunChecks(const WorkItem& item, const std::string& dir,
                          metrics_.Checked(report);
                          if (report.cancelled) {
                            ReturnUnfinished(item, "shutdown");
+                           return;
+                         }
+                         if (report.held) {  // no verdict: the agent's own failure
+                           HoldClaimed(item, "checks",
+                                       Status::SystemError(report.held_errno, report.held_why));
                            return;
                          }
                          Decide(item, DecideFromReport(item, report, dir, layout_));
@@ -315,6 +391,12 @@ void Agent::Impl::Decide(const WorkItem& item, Decision decision) {
 
 void Agent::Impl::OnDecided(const WorkItem& item, Result<ExecutionResult> result) {
   if (!result.ok()) {
+    if (!PathExists(work_->paths().Decision(item.id))) {
+      // Nothing was recorded (the record itself could not be written): nothing is decided
+      // yet. Held like any failure of the agent's own, and decided afresh later.
+      HoldClaimed(item, "decision", result.status());
+      return;
+    }
     spdlog::error("{} ({}): could not carry out the decision: {}", item.inbox_name, item.id,
                   result.status().message());
     RetryDecision(item, 1);
@@ -344,6 +426,7 @@ void Agent::Impl::OnDecided(const WorkItem& item, Result<ExecutionResult> result
   }
   recent_.push_front(RecentEntry(*result));
   if (recent_.size() > 20) recent_.pop_back();
+  ReleaseHold(item.inbox_name, std::string("decided: ") + std::string(d.ActionName()));
   in_flight_.erase(item.id);
   ReleaseSlot(item.id);
 }
@@ -351,7 +434,7 @@ void Agent::Impl::OnDecided(const WorkItem& item, Result<ExecutionResult> result
 void Agent::Impl::RetryDecision(const WorkItem& item, int attempt) {
   // The decision is recorded in work/<id>/journal.jsonl: carrying it out again is safe. After
   // the last attempt the bundle stays in work/ and the next start tries once more.
-  constexpr int kAttempts = 4;
+  constexpr int kAttempts = 8;
   if (attempt >= kAttempts || stopping_) {
     spdlog::error("{} ({}): giving up for now; it stays in work/ with its decision, finished "
                   "at the next start", item.inbox_name, item.id);
@@ -359,7 +442,7 @@ void Agent::Impl::RetryDecision(const WorkItem& item, int attempt) {
     ReleaseSlot(item.id);
     return;
   }
-  auto timer = std::make_shared<boost::asio::steady_timer>(loop_, std::chrono::seconds(5 * attempt));
+  auto timer = std::make_shared<boost::asio::steady_timer>(loop_, holds_.Backoff(attempt));
   timer->async_wait([this, item, attempt, timer](const boost::system::error_code&) {
     boost::asio::post(*io_pool_, [this, item, attempt] {
       auto result = executor_->Resume(item);

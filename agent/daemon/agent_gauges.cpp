@@ -50,12 +50,15 @@ std::vector<MetricFamily> Agent::Impl::CollectMetrics() const {
 
   MetricFamily stages = Family("bundlegate_bundles",
                                "Bundles on their way: settling in the inbox, settled and waiting "
-                               "for a worker, in work (claimed, being checked or decided).",
+                               "for a worker, in work (claimed, being checked or decided), held "
+                               "for the agent's own failures (not decided, tried again later).",
                                "", MetricType::kGauge);
   AddSample(stages, static_cast<double>(tracker_.size()), {{"stage", "settling"}});
   AddSample(stages, static_cast<double>(ready_.size() + static_cast<std::size_t>(claims_pending_)),
             {{"stage", "waiting"}});
   AddSample(stages, static_cast<double>(in_flight_.size()), {{"stage", "in_work"}});
+  // Held for the agent's own failures (agent_hold.cpp; status.json "held" says which and why).
+  AddSample(stages, static_cast<double>(holds_.size()), {{"stage", "held"}});
   out.push_back(std::move(stages));
   out.push_back(Single("bundlegate_workers", "Bundles checked at once at most (workers).", "",
                        MetricType::kGauge, static_cast<double>(config_.workers)));

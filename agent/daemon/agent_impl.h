@@ -1,6 +1,7 @@
 // The inside of Agent (agent.h), shared by its source files:
 //   agent_lifecycle.cpp  start, recovery, signals, reload, timers, status, shutdown
 //   agent_flow.cpp       one bundle's way: watch -> settle -> claim -> copy -> checks -> decision
+//   agent_hold.cpp       the agent's own failures: holding, backoff, release; low-disk safety
 //   agent_http.cpp       the HTTP endpoint: /metrics, /healthz, /readyz, /status
 //   agent_gauges.cpp     what /metrics reads at scrape time (queues, state, disk, served, ...)
 //   agent_readiness.cpp  the readiness conditions (/readyz, the "degraded" state)
@@ -26,6 +27,7 @@
 #include "agent/config/config.h"
 #include "agent/daemon/agent.h"
 #include "agent/daemon/agent_metrics.h"
+#include "agent/daemon/hold_book.h"
 #include "agent/daemon/readiness.h"
 #include "agent/daemon/recovery.h"
 #include "agent/daemon/root_setup.h"
@@ -37,6 +39,7 @@
 #include "agent/serving/decision_executor.h"
 #include "agent/serving/serving_lock.h"
 #include "agent/watch/inbox_watcher.h"
+#include "agent/watch/readiness_probe.h"
 #include "agent/watch/settle_tracker.h"
 
 namespace bg {
@@ -70,7 +73,7 @@ struct Agent::Impl {
   void Rescan(const std::string& why);
   void ArmSettleTimer();
   void OnSettleTimer();
-  void OnProbed(const std::string& name, bool exists, const SettleTracker::Observation& obs);
+  void OnProbed(const std::string& name, const ProbeResult& probe);
   void TryStartJobs();
   void Claim(const std::string& name);
   void ClaimExpired(const std::string& name, const std::string& why);
@@ -83,6 +86,25 @@ struct Agent::Impl {
   void ReleaseSlot(const std::string& id);
   void RetryDecision(const WorkItem& item, int attempt);
   void CopyFailed(WorkItem item, const Status& why);
+  void OnCopied(WorkItem item, CopyResult copied);
+
+  // --- the agent's own failures (agent_hold.cpp): held, never decided; low-disk safety
+  // Holds an unclaimed inbox entry: it stays where it is, untracked until its next attempt.
+  void HoldInbox(const std::string& name, const std::string& step, const Status& why);
+  // Holds a claimed bundle: it goes back to the inbox (or stays in work/ if it cannot).
+  void HoldClaimed(const WorkItem& item, const std::string& step, const Status& why);
+  void ReturnHeld(const WorkItem& item);
+  void LogHold(const std::string& name, HoldBook::News news);
+  void ReleaseHold(const std::string& name, const std::string& how);
+  void ArmHoldTimer();
+  void OnHoldTimer();
+  // statvfs of the root; logs crossing the floor (once each way). False when unknown.
+  bool RefreshDisk();
+  std::uint64_t DiskFloor() const;
+  // Whether a copy of `bytes` fits above the floor; `why` says why not.
+  bool Fits(std::uint64_t bytes, std::string* why) const;
+  std::uint64_t Reserved() const;
+  Json DiskJson() const;
   void ApplyReload(Config config, std::shared_ptr<const CheckPipeline> pipeline);
 
   // --- the HTTP endpoint (agent_http.cpp, agent_gauges.cpp, agent_readiness.cpp)
@@ -116,6 +138,7 @@ struct Agent::Impl {
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer status_timer_;
   boost::asio::steady_timer shutdown_timer_;
+  boost::asio::steady_timer hold_timer_;
   std::optional<FileLock> agent_lock_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<WorkArea> work_;
@@ -146,7 +169,18 @@ struct Agent::Impl {
   int claims_pending_ = 0;                     // claims posted to the I/O thread, not back yet
   int hooks_running_ = 0;                      // on_promote commands not finished
   bool reloading_ = false;
-  std::map<std::string, int> copy_failures_;   // by inbox name: copy intake errors so far
+  HoldBook holds_;                             // by inbox name: held for the agent's faults
+  std::map<std::string, WorkItem> held_in_work_;  // held ones that could not go back yet
+  std::optional<Clock::time_point> hold_armed_for_;
+  std::map<std::string, std::uint64_t> ready_bytes_;  // what a copy of each ready entry needs
+  std::map<std::string, std::uint64_t> reserved_;     // by work id or claim: copies in flight
+  struct DiskState {
+    bool known = false;
+    DiskSpace space;
+    bool below_floor = false;
+    std::string since;  // when it crossed the floor
+    std::string error;  // statvfs failed
+  } disk_;
   std::uint64_t promoted_ = 0, rejected_ = 0, noops_ = 0;
   std::deque<Json> recent_;  // newest first, at most 20
   std::string started_at_;

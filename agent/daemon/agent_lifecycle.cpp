@@ -10,6 +10,7 @@
 
 #include "agent/checks/check_registry.h"
 #include "agent/cli/build_info.h"
+#include "agent/core/fault_injection.h"
 #include "agent/core/clock.h"
 #include "agent/daemon/agent_impl.h"
 #include "agent/daemon/event_log_fields.h"
@@ -32,6 +33,16 @@ Json CheckKinds(const CheckPipeline& pipeline) {
   Json kinds = Json::array({"manifest", "integrity", "intake"});
   for (const auto& c : pipeline.checks()) kinds.push_back(std::string(c->kind()));
   return kinds;
+}
+
+SettleTracker::Options TrackerOptions(const WatchConfig& w) {
+  return {std::chrono::milliseconds(w.settle_ms), std::chrono::seconds(w.incomplete_timeout_s),
+          std::chrono::seconds(w.manifest_grace_s)};
+}
+
+HoldBook::Options HoldOptions(const WatchConfig& w) {
+  return {std::chrono::milliseconds(w.hold_backoff_initial_ms),
+          std::chrono::seconds(w.hold_backoff_max_s)};
 }
 
 bool SameStaticSettings(const Config& a, const Config& b, std::string* what) {
@@ -69,8 +80,9 @@ Agent::Impl::Impl(Config config, std::string config_path, Env& env)
       watchdog_timer_(loop_),
       status_timer_(loop_),
       shutdown_timer_(loop_),
-      tracker_(SettleTracker::Options{std::chrono::milliseconds(config_.watch.settle_ms),
-                                      std::chrono::seconds(config_.watch.incomplete_timeout_s)}) {}
+      hold_timer_(loop_),
+      tracker_(TrackerOptions(config_.watch)),
+      holds_(HoldOptions(config_.watch)) {}
 
 int Agent::Impl::Run() {
   // Plugins and hooks that exit early must not kill us through a broken pipe.
@@ -121,6 +133,10 @@ Status Agent::Impl::Start() {
   BG_RETURN_IF_ERROR(StartHttp());
   loop_stall_ = InstallLoopStallIfAsked(loop_);
 
+  if (FaultInjectionActive()) {
+    spdlog::warn("fault injection is on (BUNDLEGATE_FAULT*): for tests only");
+  }
+  RefreshDisk();
   // Recovery runs on the I/O thread while the loop answers /healthz and /readyz (and keeps
   // status.json current); nothing is watched or claimed before it is done (FinishStart).
   phase_ = Phase::kRecovering;
@@ -285,8 +301,8 @@ void Agent::Impl::Reload() {
 void Agent::Impl::ApplyReload(Config config, std::shared_ptr<const CheckPipeline> pipeline) {
   config_ = std::move(config);
   pipeline_ = std::move(pipeline);
-  tracker_.SetOptions({std::chrono::milliseconds(config_.watch.settle_ms),
-                       std::chrono::seconds(config_.watch.incomplete_timeout_s)});
+  tracker_.SetOptions(TrackerOptions(config_.watch));
+  holds_.SetOptions(HoldOptions(config_.watch));
   spdlog::set_level(spdlog::level::from_str(config_.log.level));
   // The executor is used on the I/O thread: replace it there, between two decisions.
   boost::asio::post(*io_pool_, [this, config = config_] {
@@ -307,6 +323,7 @@ void Agent::Impl::BeginShutdown(const std::string& why) {
   watcher_->Stop();
   settle_timer_.cancel();
   rescan_timer_.cancel();
+  hold_timer_.cancel();
   ready_.clear();
   // Recovered snapshots not started yet go back to the inbox like any unfinished bundle.
   for (const auto& item : resumable_) ReturnUnfinished(item, "shutdown before it was checked");
@@ -361,6 +378,10 @@ void Agent::Impl::ArmStatusTimer() {
   status_timer_.expires_after(std::chrono::seconds(1));
   status_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
+    // Low-disk safety: the floor is watched every second; space coming back resumes claims,
+    // and bundles waiting for space are looked at again.
+    RefreshDisk();
+    if (!ready_.empty()) TryStartJobs();
     WriteStatus();
     MaybeRefreshServed();
     ArmStatusTimer();
@@ -368,9 +389,14 @@ void Agent::Impl::ArmStatusTimer() {
 }
 
 std::string Agent::Impl::StatusLine() const {
-  return std::to_string(tracker_.size()) + " settling, " + std::to_string(ready_.size()) +
-         " ready, " + std::to_string(in_flight_.size()) + " in flight; " +
-         std::to_string(promoted_) + " promoted, " + std::to_string(rejected_) + " rejected";
+  std::string line = std::to_string(tracker_.size()) + " settling, " +
+                     std::to_string(ready_.size()) + " ready, " +
+                     std::to_string(in_flight_.size()) + " in flight; " +
+                     std::to_string(promoted_) + " promoted, " + std::to_string(rejected_) +
+                     " rejected";
+  if (!holds_.empty()) line += "; " + std::to_string(holds_.size()) + " held";
+  if (disk_.below_floor) line += "; disk below its floor, claiming nothing new";
+  return line;
 }
 
 Json Agent::Impl::StatusJson() const {
@@ -385,6 +411,8 @@ Json Agent::Impl::StatusJson() const {
   return {{"pid", ::getpid()},
           {"version", BUNDLEGATE_VERSION},
           {"state", stopped_ ? "stopped" : AgentState()},
+          {"held", holds_.ToJson(Clock::now(), std::chrono::system_clock::now())},
+          {"disk", DiskJson()},
           {"started_at", started_at_},
           {"updated_at", NowRfc3339()},
           {"config", config_.source},

@@ -6,13 +6,6 @@
 #include "agent/daemon/agent_impl.h"
 
 namespace bg {
-namespace {
-
-// The free-space floor below which the agent is not ready. 0 until [limits] min_free_bytes
-// exists (the low-disk work); then it is that key.
-std::uint64_t MinFreeBytes(const Config&) { return 0; }
-
-}  // namespace
 
 std::vector<ReadinessCondition> Agent::Impl::Readiness() const {
   std::vector<ReadinessCondition> out;
@@ -49,7 +42,8 @@ std::vector<ReadinessCondition> Agent::Impl::Readiness() const {
   out.push_back(audit);
 
   ReadinessCondition disk{"disk_space", false, ""};
-  const std::uint64_t floor = MinFreeBytes(config_);
+  // The low-disk floor (agent_hold.cpp): [limits] min_free_bytes, or min_free_ratio of the size.
+  const std::uint64_t floor = DiskFloor();
   if (auto space = StatDiskSpace(config_.paths.root); !space.ok()) {
     disk.detail = space.status().message();
   } else {
@@ -58,6 +52,19 @@ std::vector<ReadinessCondition> Agent::Impl::Readiness() const {
                   (floor > 0 ? ", floor " + HumanBytes(floor) : "");
   }
   out.push_back(disk);
+
+  // Bundles held for the agent's own failures (agent_hold.cpp; status.json "held" lists them).
+  ReadinessCondition held{"nothing_held", holds_.empty(), ""};
+  if (holds_.empty()) {
+    held.detail = "no bundle held";
+  } else {
+    held.detail = std::to_string(holds_.size()) + " bundle(s) held for the agent's own failures";
+    const HoldBook::Entry* first = holds_.Find(holds_.FirstName());
+    if (first != nullptr) {
+      held.detail += ", e.g. " + holds_.FirstName() + " at " + first->step + ": " + first->why;
+    }
+  }
+  out.push_back(held);
   return out;
 }
 

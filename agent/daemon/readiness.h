@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/core/env.h"
 #include "agent/core/json.h"
 #include "agent/core/status.h"
 
@@ -29,11 +30,7 @@ bool AllReady(const std::vector<ReadinessCondition>& conditions);
 Json ReadinessJson(const std::vector<ReadinessCondition>& conditions);
 
 // Space on the filesystem holding `path` (statvfs): what an unprivileged writer may still use,
-// and the size.
-struct DiskSpace {
-  std::uint64_t available_bytes = 0;
-  std::uint64_t size_bytes = 0;
-};
+// and the size (DiskSpace: env.h).
 Result<DiskSpace> StatDiskSpace(const std::string& path);
 
 // "1.5 GiB", "12 MiB", "512 B": for messages.

@@ -161,6 +161,20 @@ void ReturnOrphanClaims(const Config& config, WorkArea& work, Env& env, Json& ac
                        {"to", where},
                        {"ok", st.ok()}});
   }
+  // Claims made in place (work_area.h: a directory the agent may not move) whose record is gone.
+  const std::string prefix = kClaimedInPlacePrefix;
+  for (const auto& e : fs::directory_iterator(config.paths.inbox, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string id = name.substr(prefix.size());
+    if (PathExists(work.paths().Dir(id))) continue;
+    std::string where;
+    Status st = RenameIntoInbox(config, e.path().string(), "recovered-" + id, id, env, &where);
+    actions.push_back({{"action", "returned an orphaned claim to the inbox"},
+                       {"path", e.path().string()},
+                       {"to", where},
+                       {"ok", st.ok()}});
+  }
 }
 
 // A return to the inbox whose copy was complete when the kill came: the copy is the bundle.

@@ -150,15 +150,28 @@ std::string_view CopyMethodName(CopyMethod m) {
   return "read-write";
 }
 
-Result<ClonedFile> CloneFile(int src, int dst, const std::string& rel, const CloneOptions& options) {
+Result<std::optional<ClonedFile>> CloneFast(int src, int dst, const std::string& rel,
+                                             const CloneOptions& options) {
   if (options.best <= CopyMethod::kReflink) {
     BG_ASSIGN_OR_RETURN(bool cloned, TryReflink(src, dst, rel, options));
-    if (cloned) return HashCopy(dst, CopyMethod::kReflink, rel, options);
+    if (cloned) {
+      BG_ASSIGN_OR_RETURN(ClonedFile copy, HashCopy(dst, CopyMethod::kReflink, rel, options));
+      return std::optional<ClonedFile>(std::move(copy));
+    }
   }
   if (options.best <= CopyMethod::kCopyRange) {
     BG_ASSIGN_OR_RETURN(bool copied, TryCopyRange(src, dst, rel, options));
-    if (copied) return HashCopy(dst, CopyMethod::kCopyRange, rel, options);
+    if (copied) {
+      BG_ASSIGN_OR_RETURN(ClonedFile copy, HashCopy(dst, CopyMethod::kCopyRange, rel, options));
+      return std::optional<ClonedFile>(std::move(copy));
+    }
   }
+  return std::optional<ClonedFile>();
+}
+
+Result<ClonedFile> CloneFile(int src, int dst, const std::string& rel, const CloneOptions& options) {
+  BG_ASSIGN_OR_RETURN(std::optional<ClonedFile> fast, CloneFast(src, dst, rel, options));
+  if (fast) return std::move(*fast);
   return ReadWrite(src, dst, rel, options);
 }
 

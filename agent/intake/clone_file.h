@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -65,5 +66,10 @@ struct CloneOptions {
 
 // Copies `src` into `dst`; `rel` names the file in errors.
 Result<ClonedFile> CloneFile(int src, int dst, const std::string& rel, const CloneOptions& options);
+
+// The kernel's means only (1 and 2): nullopt when neither applies here and `dst` is untouched,
+// so that a caller with its own read/write copy (copy intake's, through Env) can make it.
+Result<std::optional<ClonedFile>> CloneFast(int src, int dst, const std::string& rel,
+                                             const CloneOptions& options);
 
 }  // namespace bg

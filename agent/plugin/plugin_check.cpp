@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "agent/core/env.h"
 #include "agent/plugin/child_process.h"
 #include "agent/plugin/describe.h"
 #include "agent/plugin/describe_cache.h"
@@ -92,6 +93,12 @@ class PluginCheck final : public Check {
     std::optional<CheckResult> early = Precheck(ctx, description);
     if (early) {
       boost::asio::post(*env.loop, [done = std::move(done), r = std::move(*early)]() mutable {
+        done(std::move(r));
+      });
+      return;
+    }
+    if (Status injected = Env::Fault("spawn", path_); !injected.ok()) {
+      boost::asio::post(*env.loop, [done = std::move(done), r = CheckResult::Held(kind_, injected)]() mutable {
         done(std::move(r));
       });
       return;

@@ -243,6 +243,13 @@ std::string LastStderrLine(const ChildOutcome& run) {
 
 CheckResult InterpretPluginRun(const std::string& kind, const PluginIdentity& plugin,
                                const ChildOutcome& run, const PluginLimits& limits) {
+  if (!run.start_error.ok() && run.start_error.error_number() != 0) {
+    // fork, pipe or a descriptor refused (EAGAIN, EMFILE, ENOMEM...): the agent's own failure,
+    // not the plugin's and not the bundle's. Held: the bundle is checked again later.
+    CheckResult held = CheckResult::Held(kind, run.start_error.WithContext("starting the plugin"));
+    held.details["runner"] = {{"plugin", plugin.path}, {"version", plugin.version}};
+    return held;
+  }
   std::vector<std::string> notes;
   CheckResult r = VerdictOf(kind, run, limits, notes);
   Json runner = RunnerDetails(plugin, run, limits);

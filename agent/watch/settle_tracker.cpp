@@ -45,6 +45,11 @@ SettleTracker::Decision SettleTracker::Observe(const std::string& name,
     entries_.erase(name);
     return Decision::kReady;
   }
+  const bool grace_over = now - e.last_change >= options_.manifest_grace;
+  if (observation.manifest_unparsable && grace_over) {
+    entries_.erase(name);
+    return Decision::kReady;
+  }
   if (now - e.first_seen >= options_.incomplete_timeout) {
     entries_.erase(name);
     return Decision::kExpired;
@@ -56,6 +61,9 @@ SettleTracker::Decision SettleTracker::Observe(const std::string& name,
                                               std::chrono::milliseconds(5));
   e.next_probe = std::max(e.last_change + options_.settle, now + min_gap);
   e.next_probe = std::min(e.next_probe, e.first_seen + options_.incomplete_timeout);
+  if (observation.manifest_unparsable) {
+    e.next_probe = std::min(e.next_probe, std::max(e.last_change + options_.manifest_grace, now + min_gap));
+  }
   return Decision::kWait;
 }
 

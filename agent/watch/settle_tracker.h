@@ -2,7 +2,11 @@
 //
 // SPEC.md: a bundle directory is ready when its name does not start with '.', bundle.toml
 // parses, every [[files]] entry exists with its declared size, and nothing under it changed for
-// watch.settle_ms; one still incomplete after watch.incomplete_timeout_s is quarantined.
+// watch.settle_ms; one still incomplete after watch.incomplete_timeout_s is quarantined. One
+// whose bundle.toml does not parse is claimed (and rejected manifest-invalid, with the parser's
+// line and column) once nothing under it changed for watch.manifest_grace_s: a typo must not
+// cost its producer the whole incomplete timeout, and a manifest still being written (the
+// producer busy with other files) is not judged early.
 //
 // The tracker holds no clock and does no I/O: the agent tells it what happened (Touch: an
 // inotify event or a rescan saw the entry; Observe: a readiness probe's result, with a
@@ -31,6 +35,7 @@ class SettleTracker {
   struct Options {
     Duration settle = std::chrono::milliseconds(2000);
     Duration incomplete_timeout = std::chrono::hours(1);
+    Duration manifest_grace = std::chrono::seconds(60);
   };
 
   // What a readiness probe found.
@@ -38,11 +43,13 @@ class SettleTracker {
     bool complete = false;    // bundle.toml parses and every listed file has its size
     std::string fingerprint;  // changes whenever anything under the entry changes
     std::string why_not;      // when not complete: what is missing, for logs and REJECTED.json
+    // Not complete because bundle.toml does not parse: claimed once quiet for manifest_grace.
+    bool manifest_unparsable = false;
   };
 
   enum class Decision {
     kWait,     // not yet: probe again at NextWakeup()
-    kReady,    // claim it
+    kReady,    // claim it (complete, or an unparsable manifest past its grace)
     kExpired,  // incomplete for too long: claim and quarantine as "incomplete"
   };
 

@@ -107,7 +107,8 @@ TEST_CASE("/metrics /healthz /readyz /status and 404 405 HEAD keep-alive") {
   CHECK(readiness["ready"] == true);
   std::vector<std::string> names;
   for (const auto& c : readiness["conditions"]) names.push_back(c["name"]);
-  CHECK(names == std::vector<std::string>{"recovered", "inbox_watched", "audit_writable", "disk_space"});
+  CHECK(names == std::vector<std::string>{"recovered", "inbox_watched", "audit_writable", "disk_space",
+                                         "nothing_held"});
 
   // /status: what `bundlegate status --json` prints (its agent part is at most a second older).
   REQUIRE(WaitForIdle(root));

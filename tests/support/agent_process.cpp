@@ -31,6 +31,7 @@ NotifySocket::NotifySocket(const std::string& path) : path_(path) {
   REQUIRE(path.size() < sizeof addr.sun_path);
   std::strcpy(addr.sun_path, path.c_str());
   REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::chmod(path.c_str(), 0777);  // an agent started as another user (setpriv) sends here too
   timeval tv{0, 50 * 1000};  // so that the reader notices stop_
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   reader_ = std::thread([this] { ReceiveLoop(); });
@@ -119,7 +120,7 @@ AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::str
   for (char** e = environ; *e; ++e) {
     const std::string kv(*e);
     const std::string key = kv.substr(0, kv.find('='));
-    if (!env.count(key) && key != "JOURNAL_STREAM" && key != "BUNDLEGATE_CRASH_AT") {
+    if (!env.count(key) && key != "JOURNAL_STREAM" && key.rfind("BUNDLEGATE_", 0) != 0) {
       env_strings.push_back(kv);
     }
   }
@@ -144,7 +145,7 @@ AgentProcess::AgentProcess(const AgentRoot& root, std::map<std::string, std::str
     const int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 0);
     ::dup2(null, 1);
-    ::execve(argv[0], argv.data(), envp.data());
+    ::execvpe(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(log_fd);

@@ -72,8 +72,9 @@ class AgentRoot {
 class AgentProcess {
  public:
   // Starts `bundlegate run --config <config>` with `env` added to the environment; with a
-  // `wrapper` (an absolute program and its arguments) runs `wrapper... bundlegate run ...`, for
-  // wrappers that exec the agent in the end (so that pid() is the agent's).
+  // `wrapper` (a program, found on PATH, and its arguments) runs `wrapper... bundlegate run ...`,
+  // for wrappers that exec the agent in the end (so that pid() is the agent's), e.g.
+  // {"setpriv", "--reuid=1234", ...}: the agent as another user.
   AgentProcess(const AgentRoot& root, std::map<std::string, std::string> env = {},
                std::vector<std::string> wrapper = {});
   ~AgentProcess();  // SIGKILLs a process still running

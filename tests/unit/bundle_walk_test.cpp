@@ -198,6 +198,62 @@ TEST_CASE("a bundle that is itself a symlink is refused") {
   CHECK(BundleDir::Open(tmp / "link").status().reason() == Reason::kUnsafePath);
 }
 
+TEST_CASE("reads stop at the declared size plus one byte, or the size when opened plus one") {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "listed.bin", std::string(100, 'x'));
+  test::WriteFile(tmp / "exact.bin", std::string(10, 'y'));
+  test::WriteFile(tmp / "other.bin", std::string(7, 'z'));
+  auto d = BundleDir::Open(tmp.path());
+  REQUIRE(d.ok());
+  const std::map<std::string, std::uint64_t> declared = {{"listed.bin", 10}, {"exact.bin", 10}};
+  for (const int threads : {1, 3}) {  // hashed in the walk's thread, or on threads of their own
+    INFO(threads << " hashing thread(s)");
+    HashingVisitor hasher(nullptr, threads);
+    WalkOptions options;
+    options.declared = &declared;
+    auto r = WalkBundle(*d, LimitsConfig{}, hasher, options);
+    REQUIRE(r.ok());
+    const WalkedFile* listed = r->FindFile("listed.bin");
+    REQUIRE(listed != nullptr);
+    CHECK(listed->size == 11);
+    CHECK(listed->truncated);
+    CHECK(listed->sha256 == Sha256Hex(std::string(11, 'x')));
+    CHECK_FALSE(r->FindFile("exact.bin")->truncated);
+    CHECK(r->FindFile("exact.bin")->size == 10);
+    CHECK(r->FindFile("other.bin")->size == 7);
+    CHECK_FALSE(r->FindFile("other.bin")->truncated);
+    CHECK(r->truncated());
+  }
+}
+
+TEST_CASE("a walk without opening files applies the same rules") {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "real/f.txt", "ok");
+  REQUIRE(::symlink("real", (tmp / "linked").c_str()) == 0);
+  test::WriteFile(tmp / "a.txt", "abc");
+  REQUIRE(::chmod((tmp / "a.txt").c_str(), 0) == 0);  // never opened: mode does not matter
+  auto d = BundleDir::Open(tmp.path());
+  REQUIRE(d.ok());
+  struct Lister : WalkVisitor {
+    int opened = 0;
+    std::vector<std::string> seen;
+    void OnEntry(const std::string& rel, const struct stat&) override { seen.push_back(rel); }
+    Status OnFile(const std::string&, const FileToRead&, WalkedFile*) override {
+      ++opened;
+      return Status::Ok();
+    }
+  } lister;
+  WalkOptions options;
+  options.open_files = false;
+  auto r = WalkBundle(*d, LimitsConfig{}, lister, options);
+  REQUIRE(r.ok());
+  CHECK(lister.opened == 0);
+  CHECK(HasUnsafe(*r, "linked", "symlink"));
+  CHECK(r->FindFile("a.txt")->size == 3);
+  CHECK(r->FindFile("real/f.txt") != nullptr);
+  CHECK(lister.seen.size() == 4);
+}
+
 TEST_CASE("files hashed on several threads give exactly the report of one thread") {
   test::TempDir tmp;
   std::mt19937 rng(7);

@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "agent/checks/check_registry.h"
 #include "agent/checks/pipeline.h"
@@ -61,16 +62,36 @@ TEST_CASE("a good bundle passes every check, in order") {
 TEST_CASE("every check runs after one fails; the first failure gives the reason") {
   test::TempDir tmp;
   const std::string dir = test::WriteBundle(tmp / "b");
-  test::AppendFile(dir + "/model.pt", "tampered");
+  {  // tampered in place: same size, other bytes
+    std::fstream f(dir + "/model.pt", std::ios::in | std::ios::out | std::ios::binary);
+    REQUIRE(f);
+    const char first = static_cast<char>(f.get());
+    f.seekp(0);
+    f.put(static_cast<char>(first ^ 1));
+  }
   auto pipeline = MakePipeline({std::make_shared<RecordingCheck>("torchscript", Verdict::kFail),
                                 std::make_shared<RecordingCheck>("extra", Verdict::kPass)},
                                true);
   const BundleReport r = pipeline.Run(dir);
   CHECK_FALSE(r.passed);
-  CHECK(r.reason == "size-mismatch");
+  CHECK(r.reason == "hash-mismatch");
   CHECK_THAT(r.message, Catch::Contains("integrity: model.pt"));
   CHECK(Kinds(r) == std::vector<std::string>{"manifest:pass", "integrity:fail", "torchscript:fail",
                                               "extra:pass"});
+}
+
+TEST_CASE("a file larger than declared is read no further, and the content checks are skipped") {
+  test::TempDir tmp;
+  const std::string dir = test::WriteBundle(tmp / "b");
+  test::AppendFile(dir + "/model.pt", "appended after the manifest was written");
+  auto pipeline = MakePipeline({std::make_shared<RecordingCheck>("torchscript", Verdict::kPass),
+                                std::make_shared<RecordingCheck>("extra", Verdict::kPass)},
+                               true);
+  const BundleReport r = pipeline.Run(dir);
+  CHECK_FALSE(r.passed);
+  CHECK(r.reason == "size-mismatch");
+  CHECK(Kinds(r) == std::vector<std::string>{"manifest:pass", "integrity:fail", "torchscript:skip",
+                                              "extra:skip"});
 }
 
 TEST_CASE("content checks are skipped when the manifest is invalid or the tree is unsafe") {

@@ -110,3 +110,23 @@ TEST_CASE("settle time zero claims on the first complete probe") {
   (void)t.Due(clock.now);
   CHECK(t.Observe("b", Complete("fp"), clock.now) == D::kReady);
 }
+
+TEST_CASE("an unparsable manifest is claimed once the tree was quiet for manifest_grace") {
+  ManualClock clock;
+  SettleTracker t({milliseconds(1000), std::chrono::seconds(3600), std::chrono::seconds(10)});
+  Obs typo{false, "fp1", "bundle.toml does not parse: bundle.toml:3:11: ...", true};
+  t.Touch("b", clock.now);
+  (void)t.Due(clock.now);
+  CHECK(t.Observe("b", typo, clock.now) == D::kWait);
+  // The producer is still at work: every change restarts the grace.
+  clock.Advance(std::chrono::seconds(8));
+  t.Touch("b", clock.now);
+  clock.Advance(std::chrono::seconds(8));
+  (void)t.Due(clock.now);
+  CHECK(t.Observe("b", typo, clock.now) == D::kWait);
+  REQUIRE(t.NextWakeup().has_value());
+  CHECK(*t.NextWakeup() <= clock.now + std::chrono::seconds(2));
+  clock.Advance(std::chrono::seconds(2));
+  (void)t.Due(clock.now);
+  CHECK(t.Observe("b", typo, clock.now) == D::kReady);
+}
