@@ -106,7 +106,8 @@ TEST_CASE("restart with bundles in every state: all decided and none lost") {
     bad.files["model.pt"] = "x";
     const std::string staging = root.inbox() + "/.b2.tmp";
     WriteBundle(staging, bad);
-    AppendFile(staging + "/model.pt", "tampered");
+    // Tampered in place (same size: a larger file is kept as received, never copied).
+    WriteFile(staging + "/model.pt", "y");
     fs::rename(staging, root.inbox() + "/b2");
     REQUIRE(WaitForAudit(root.audit_log(), DecisionFor("b2")).size() == 1);
     root.Drop("b3", version(3));
