@@ -36,7 +36,9 @@ bool WorkEmpty(const std::string& work) {
 json DropAndOverwrite(const std::string& root_dir) {
   AgentRoot root;
   WriteFile(root.config(), "intake = \"copy\"\nrequire_parity = false\n[paths]\nroot = \"" +
-                               root_dir + "\"\n[watch]\nsettle_ms = 100\n");
+                               root_dir + "\"\n[watch]\nsettle_ms = 100\n"
+                               // The 512 MiB image is below the default 1 GiB floor.
+                               "[limits]\nmin_free_bytes = 0\n");
   const std::string audit = root_dir + "/audit.jsonl";
   AgentProcess agent(root);
   REQUIRE(agent.WaitReady());
