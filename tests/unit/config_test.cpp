@@ -19,12 +19,13 @@ TEST_CASE("defaults derive every path from the root") {
 }
 
 TEST_CASE("relative paths resolve against the config file's directory") {
+  // Under /srv: a root under a sandbox read path (/opt is one) is refused, so plugins never see it.
   auto c = ParseConfig("[paths]\nroot = \"../var\"\naudit_log = \"logs/a.jsonl\"\n", "x.toml",
-                       "/opt/bg/etc");
+                       "/srv/bg/etc");
   REQUIRE(c.ok());
-  CHECK(c->paths.root == "/opt/bg/var");
-  CHECK(c->paths.inbox == "/opt/bg/var/inbox");
-  CHECK(c->paths.audit_log == "/opt/bg/etc/logs/a.jsonl");
+  CHECK(c->paths.root == "/srv/bg/var");
+  CHECK(c->paths.inbox == "/srv/bg/var/inbox");
+  CHECK(c->paths.audit_log == "/srv/bg/etc/logs/a.jsonl");
 }
 
 TEST_CASE("unknown keys and ill-typed values are errors naming file, line and key") {
