@@ -13,6 +13,7 @@
 #include "agent/core/json.h"
 #include "agent/plugin/describe_cache.h"
 #include "agent/plugin/file_identity.h"
+#include "agent/plugin/plugin_launch.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -65,7 +66,11 @@ class Fixture {
   // A fresh cache object on the same file: what the next run of bundlegate sees.
   std::string DescribeFresh() {
     DescribeCache describes(cache());
-    auto d = describes.Describe(plugin(), "demo");
+    // Unconfined: the plugin counts its runs in a file outside what a sandbox would show it
+    // (the cache, not the sandbox, is under test here).
+    PluginSandbox unconfined;
+    unconfined.config.layers = sandbox::LayerSet();
+    auto d = describes.Describe(plugin(), "demo", PluginLimits{}, unconfined);
     INFO(d.status().message());
     REQUIRE(d.ok());
     return d->version;

@@ -84,6 +84,7 @@ Run RunSandboxed(const Spec& spec, const Payload& payload, const std::vector<std
   std::vector<std::string> argv_copy = argv;
   for (auto& a : argv_copy) args.push_back(a.data());
   args.push_back(nullptr);
+  std::fflush(nullptr);  // nothing of the test's buffered output may reach the payload's pipe
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -516,6 +517,7 @@ TEST_CASE("sandbox: as an unprivileged caller, through a user namespace or Landl
   // The caller itself drops to nobody, then prepares and runs the sandbox.
   int out[2];
   REQUIRE(::pipe(out) == 0);
+  std::fflush(nullptr);  // nothing of the test's buffered output may reach the payload's pipe
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
