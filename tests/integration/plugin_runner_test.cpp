@@ -190,8 +190,10 @@ TEST_CASE("bundlegate check asks --describe once across runs, and never for a bu
   const std::string log = tmp / "described";
   WriteFile(plugin, CountedPlugin(log, "1"));
   REQUIRE(::chmod(plugin.c_str(), 0755) == 0);
+  // Unconfined: the plugin counts its --describe runs in a file no sandbox would let it write
+  // (the cache is under test here, not the sandbox).
   WriteFile(tmp / "bg.toml", "require_parity = false\nplugin_dirs = [\"plugins\"]\n[paths]\n"
-                             "root = \"var\"\n[[checks]]\nkind = \"counted\"\n");
+                             "root = \"var\"\n[sandbox]\nlayers = []\n[[checks]]\nkind = \"counted\"\n");
   const std::string good = WriteBundle(tmp / "good");
   const std::string bad = WriteBundle(tmp / "bad");
   AppendFile(bad + "/bundle.toml", "\nthis is not toml\n");
