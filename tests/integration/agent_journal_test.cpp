@@ -105,8 +105,10 @@ void WriteHoldPlugin(const AgentRoot& root) {
 }
 
 std::string HoldChecks(const AgentRoot& root) {
-  return "[[checks]]\nkind = \"hold\"\ntimeout_s = 300\nflags = \"" +
-         std::string(root.tmp() / "flags") + "\"\n";
+  // The plugin waits on its flag files: the sandbox shows it that directory (read-only) too.
+  const std::string flags = root.tmp() / "flags";
+  return "[sandbox]\nread_paths = [\"/usr\", \"/lib\", \"/lib64\", \"/bin\", \"/sbin\", \"/etc\", \"" +
+         flags + "\"]\n\n[[checks]]\nkind = \"hold\"\ntimeout_s = 300\nflags = \"" + flags + "\"\n";
 }
 
 long VmKb(pid_t pid, const std::string& field) {

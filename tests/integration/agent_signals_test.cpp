@@ -36,7 +36,9 @@ void WriteSlowPlugin(const AgentRoot& root, int sleep_s) {
             "cat >/dev/null\n"
             "sleep " + std::to_string(sleep_s) + "\n"
             "echo '{\"protocol\": 1, \"status\": \"pass\", \"summary\": \"slow but fine\"}'\n");
-  fs::permissions(path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+  // 0755: as root the agent runs plugins as sandbox.plugin_user, who must be able to run it.
+  fs::permissions(path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec);
 }
 
 }  // namespace
