@@ -28,7 +28,7 @@ struct JsonLimits {
 std::size_t JsonNestingDepth(std::string_view text);
 
 // Parses `text` (RFC 8259, no comments) within `limits`. `what` names the text in errors
-// ("plugin result", "work/<id>/decision.json").
+// ("plugin result", "work/<id>/journal.jsonl").
 Result<Json> ParseBoundedJson(std::string_view text, std::string_view what,
                               const JsonLimits& limits = {});
 

@@ -1,5 +1,5 @@
 // ReadFileContents: a whole (small) file as a string, for the agent's own records and configs
-// (config, intake.json, decision.json, status.json, a served bundle.toml). Bundle files are not
+// (config, intake.json, journal.jsonl, status.json, a served bundle.toml). Bundle files are not
 // read this way: they go through BundleDir, which refuses symlinks and bounds sizes.
 #pragma once
 

@@ -16,6 +16,7 @@
 #include "agent/daemon/event_log_fields.h"
 #include "agent/daemon/recovery.h"
 #include "agent/plugin/child_process.h"
+#include "agent/serving/journal.h"
 #include "agent/watch/readiness_probe.h"
 
 namespace bg {
@@ -391,7 +392,10 @@ void Agent::Impl::Decide(const WorkItem& item, Decision decision) {
 
 void Agent::Impl::OnDecided(const WorkItem& item, Result<ExecutionResult> result) {
   if (!result.ok()) {
-    if (!PathExists(work_->paths().Decision(item.id))) {
+    // Decided once the journal holds the decision (journal.h); from then on the decision is
+    // carried out again, never made again.
+    auto journal = DecisionJournal::Load(env_, work_->paths().Dir(item.id), item.id);
+    if (!journal.ok() || journal->Last("decision") == nullptr) {
       // Nothing was recorded (the record itself could not be written): nothing is decided
       // yet. Held like any failure of the agent's own, and decided afresh later.
       HoldClaimed(item, "decision", result.status());

@@ -5,7 +5,7 @@
 //   received/      the inbox directory as the producer left it (copy intake, same filesystem);
 //                  with the inbox on another filesystem it stays there, as inbox/.bundlegate-claimed/<id>
 //   bundle/        what is checked: the copy (copy intake) or the renamed original (move intake)
-//   decision.json  the verdict and where the bundle goes, written before it goes there
+//   journal.jsonl  the decision journal (agent/serving/journal.h): verdict, plan, progress
 //
 // Every step is recorded before or after it in an order that lets recovery (reconcile.h) finish
 // or undo it after kill -9 at any instant.
@@ -46,7 +46,6 @@ struct WorkPaths {
   std::string Record(const std::string& id) const { return Dir(id) + "/intake.json"; }
   std::string Received(const std::string& id) const { return Dir(id) + "/received"; }
   std::string Bundle(const std::string& id) const { return Dir(id) + "/bundle"; }
-  std::string Decision(const std::string& id) const { return Dir(id) + "/decision.json"; }
 };
 
 // A new unique work id.
