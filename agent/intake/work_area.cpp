@@ -136,18 +136,18 @@ Result<CopyResult> WorkArea::CopyIn(WorkItem& item, const LimitsConfig& limits,
   CopyResult result;
   {
     auto dest = env_.OpenDirectory(bundle);
-    Result<WalkReport> report = dest.status();
-    Status synced;
-    if (dest.ok()) {
-      CopyVisitor copier(dest->get(), bundle, env_, cancelled);
-      WalkOptions options;
-      options.declared = &bounds.sizes;
-      options.env = &env_;
-      report = WalkBundle(source, limits, copier, options);
-      synced = copier.FinishSyncs();
-      item.copied_by = copier.MethodCounts();
-      if (synced.ok() && report.ok() && report->safe()) synced = env_.Fsync(dest->get(), bundle);
+    if (!dest.ok()) {
+      (void)env_.RemoveTree(bundle);
+      return dest.status();
     }
+    CopyVisitor copier(dest->get(), bundle, env_, cancelled);
+    WalkOptions options;
+    options.declared = &bounds.sizes;
+    options.env = &env_;
+    Result<WalkReport> report = WalkBundle(source, limits, copier, options);
+    Status synced = copier.FinishSyncs();
+    item.copied_by = copier.MethodCounts();
+    if (synced.ok() && report.ok() && report->safe()) synced = env_.Fsync(dest->get(), bundle);
     if (report.ok() && synced.ok() && report->safe()) synced = env_.Fsync(work_dir.get(), dir);
     const bool faithful = report.ok() && report->safe() && (!report->truncated() || !inbox_same_fs_);
     if (!report.ok() || !synced.ok() || !faithful) {
