@@ -51,7 +51,8 @@ TEST_CASE("SSH wire: strings and mpints are bounds-checked") {
   CHECK(m == std::string("\x80\x01", 2));
   CHECK(in.empty());
 
-  SshReader huge(std::string("\xff\xff\xff\xff" "abc", 7));
+  const std::string huge_bytes("\xff\xff\xff\xff" "abc", 7);  // outlives the reader's view
+  SshReader huge(huge_bytes);
   CHECK_FALSE(huge.ReadString(&s));
   CHECK(huge.remaining() == 7);  // nothing consumed on failure
 
