@@ -11,6 +11,7 @@
 #include "agent/core/clock.h"
 #include "agent/core/hex.h"
 #include "agent/core/sha256.h"
+#include "agent/core/utf8.h"
 
 namespace bg {
 namespace {
@@ -54,27 +55,6 @@ Status CopyTornBytes(Env& env, int log_fd, const std::string& log_path, int out_
   return Status::Ok();
 }
 
-std::size_t Utf8SequenceLength(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) return 2;
-  if (lead >= 0xE0 && lead <= 0xEF) return 3;
-  if (lead >= 0xF0 && lead <= 0xF4) return 4;
-  return 0;
-}
-
-// Checks the continuation bytes and the overlong / surrogate / range rules of one sequence.
-bool IsValidSequence(std::string_view s, std::size_t i, std::size_t len) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((byte(k) & 0xC0) != 0x80) return false;
-  }
-  if (len == 3 && byte(0) == 0xE0 && byte(1) < 0xA0) return false;  // overlong
-  if (len == 3 && byte(0) == 0xED && byte(1) > 0x9F) return false;  // surrogate
-  if (len == 4 && byte(0) == 0xF0 && byte(1) < 0x90) return false;  // overlong
-  if (len == 4 && byte(0) == 0xF4 && byte(1) > 0x8F) return false;  // past U+10FFFF
-  return true;
-}
-
 }  // namespace
 
 bool IsPrintableUtf8(std::string_view s) {
@@ -82,7 +62,7 @@ bool IsPrintableUtf8(std::string_view s) {
     const auto lead = static_cast<unsigned char>(s[i]);
     if ((lead < 0x20 && lead != '\t') || lead == 0x7F) return false;
     const std::size_t len = Utf8SequenceLength(lead);
-    if (len == 0 || i + len > s.size() || !IsValidSequence(s, i, len)) return false;
+    if (len == 0 || i + len > s.size() || !IsValidUtf8Sequence(s, i, len)) return false;
     i += len;
   }
   return true;

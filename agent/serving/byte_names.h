@@ -16,11 +16,9 @@
 #include <string_view>
 
 #include "agent/core/json.h"
+#include "agent/core/utf8.h"  // IsValidUtf8
 
 namespace bg {
-
-// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
-bool IsValidUtf8(std::string_view s);
 
 // Writes j[key] = bytes (readable) and, when `always_hex` or the bytes are not UTF-8,
 // j[key + "_hex"] = their lower-case hex.
