@@ -49,6 +49,7 @@ Result<std::vector<std::shared_ptr<Check>>> BuildChecks(const Config& config,
   ctx.plugin_dirs = config.plugin_dirs.empty() ? DefaultPluginDirs() : config.plugin_dirs;
   ctx.describes = build.describes ? build.describes : std::make_shared<DescribeCache>("");
   ctx.lazy_describe = build.lazy_describe;
+  ctx.warm_workers = build.warm_workers;
   auto resolved = std::make_shared<TorchVersionOnce>();
   ctx.torch_version = [resolved, configured = config.runtime.torch_version,
                        dirs = ctx.plugin_dirs, describes = ctx.describes,

@@ -20,6 +20,7 @@
 namespace bg {
 
 class DescribeCache;  // agent/plugin/describe_cache.h
+class WarmWorkers;    // agent/plugin/worker_pool.h
 
 // How checks are built, beyond the config.
 struct BuildOptions {
@@ -30,6 +31,9 @@ struct BuildOptions {
   // `bundlegate check` wants (one bundle, perhaps rejected before any plugin matters). The
   // agent and `config check` describe at build, so that a broken plugin is a config error.
   bool lazy_describe = false;
+  // The agent's warm workers (plugins that serve keep one loaded; worker_pool.h), shared by
+  // the pipelines it builds on reload; null: every plugin run is cold (bundlegate check).
+  std::shared_ptr<WarmWorkers> warm_workers;
 };
 
 // What a factory may need beyond its own options.
@@ -43,6 +47,7 @@ struct CheckBuildContext {
   std::function<std::string()> torch_version = [] { return std::string(); };
   std::shared_ptr<DescribeCache> describes;  // never null inside BuildChecks
   bool lazy_describe = false;
+  std::shared_ptr<WarmWorkers> warm_workers;  // null: no warm path
 };
 
 // A factory reads its options from `options` (which already knows "kind"), reports problems

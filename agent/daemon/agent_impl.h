@@ -28,6 +28,7 @@
 #include "agent/daemon/agent.h"
 #include "agent/daemon/agent_metrics.h"
 #include "agent/daemon/hold_book.h"
+#include "agent/plugin/worker_pool.h"
 #include "agent/daemon/readiness.h"
 #include "agent/daemon/recovery.h"
 #include "agent/daemon/root_setup.h"
@@ -58,6 +59,7 @@ struct Agent::Impl {
   void FinishStart();
   void OnSignal(int signal);
   void Reload();
+  void StopWarmWorkers();
   void BeginShutdown(const std::string& why);
   void MaybeFinishShutdown();
   void ArmRescanTimer();
@@ -129,6 +131,9 @@ struct Agent::Impl {
 
   // --- machinery
   boost::asio::io_context loop_;
+  // Plugins that serve keep warm workers here (agent/plugin/worker_pool.h), on loop_, shared by
+  // the pipelines a reload builds. Stopped, with pipeline_ released, before loop_ goes.
+  std::shared_ptr<WarmWorkers> warm_workers_;
   std::unique_ptr<boost::asio::thread_pool> check_pool_;
   std::unique_ptr<boost::asio::thread_pool> probe_pool_;
   std::unique_ptr<boost::asio::thread_pool> io_pool_;

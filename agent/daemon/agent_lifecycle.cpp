@@ -92,9 +92,11 @@ int Agent::Impl::Run() {
     spdlog::error("cannot start: {}", started.message());
     StopHttp();
     if (io_pool_) io_pool_->join();
+    StopWarmWorkers();
     return 2;
   }
   loop_.run();
+  StopWarmWorkers();
   StopHttp();
   for (auto* pool : {check_pool_.get(), probe_pool_.get(), io_pool_.get()}) {
     if (pool) pool->join();
@@ -121,13 +123,16 @@ Status Agent::Impl::Start() {
   }
   describes_ =
       std::make_shared<DescribeCache>(DescribeCacheFile(/*agent=*/true, config_.paths.root));
-  BG_ASSIGN_OR_RETURN(pipeline_, BuildPipeline(config_, BuildOptions{describes_, false}));
+  warm_workers_ = std::make_shared<WarmWorkers>(loop_);
+  BG_ASSIGN_OR_RETURN(pipeline_,
+                      BuildPipeline(config_, BuildOptions{describes_, false, warm_workers_}));
   BG_ASSIGN_OR_RETURN(audit_, AuditLog::Open(config_.paths.audit_log, env_));
 
   check_pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers));
   probe_pool_ = std::make_unique<boost::asio::thread_pool>(1);
   io_pool_ = std::make_unique<boost::asio::thread_pool>(1);
-  work_ = std::make_unique<WorkArea>(config_.paths, facts_.inbox_same_fs, env_);
+  work_ = std::make_unique<WorkArea>(config_.paths, facts_.inbox_same_fs, env_,
+                                     config_.sandbox.plugin_gid >= 0 && ::geteuid() == 0);
   executor_ = std::make_unique<DecisionExecutor>(config_, *work_, *audit_, env_);
   layout_ = executor_->layout();
   BG_RETURN_IF_ERROR(StartHttp());
@@ -279,7 +284,7 @@ void Agent::Impl::Reload() {
     std::string what;
     Result<std::shared_ptr<const CheckPipeline>> pipeline = Status::Error("not built");
     if (loaded.ok() && SameStaticSettings(running, *loaded, &what)) {
-      pipeline = BuildPipeline(*loaded, BuildOptions{describes_, false});
+      pipeline = BuildPipeline(*loaded, BuildOptions{describes_, false, warm_workers_});
     }
     boost::asio::post(loop_, [this, refuse, loaded = std::move(loaded), what,
                               pipeline = std::move(pipeline)]() mutable {
@@ -312,6 +317,13 @@ void Agent::Impl::ApplyReload(Config config, std::shared_ptr<const CheckPipeline
   spdlog::info("config reloaded from {}", config_path_);
   Audit("config-reloaded", Json{{"ok", true}, {"config", config_path_}, {"checks", CheckKinds(*pipeline_)}});
   notifier_.Ready(StatusLine());
+}
+
+// The warm workers are killed (each holds no state of its own: a request in flight would have
+// been cancelled by now), and the pipeline that owns their pools released while loop_ exists.
+void Agent::Impl::StopWarmWorkers() {
+  if (warm_workers_) warm_workers_->Shutdown();
+  pipeline_.reset();
 }
 
 void Agent::Impl::BeginShutdown(const std::string& why) {

@@ -1,5 +1,7 @@
 #include "agent/daemon/root_setup.h"
 
+#include <unistd.h>
+
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -31,7 +33,15 @@ Result<RootFacts> PrepareRoot(const Config& config) {
     BG_RETURN_IF_ERROR(MakeDirs(dir));
   }
   BG_RETURN_IF_ERROR(MakeDirs(std::filesystem::path(p.audit_log).parent_path().string()));
-  ::chmod(p.work.c_str(), 0700);
+  // work/: the agent's alone, but where plugins run as a user of their own, traversable (not
+  // listable) by their group, which each work/<id> inherits (work_area.h: a warm worker reaches
+  // the bundle it is handed).
+  if (config.sandbox.plugin_gid >= 0 && ::geteuid() == 0 &&
+      ::chown(p.work.c_str(), 0, static_cast<gid_t>(config.sandbox.plugin_gid)) == 0) {
+    ::chmod(p.work.c_str(), 02710);
+  } else {
+    ::chmod(p.work.c_str(), 0700);
+  }
 
   BG_ASSIGN_OR_RETURN(dev_t root, DeviceOf(p.root));
   for (const auto& [key, dir] : {std::pair{"paths.serving", p.serving},

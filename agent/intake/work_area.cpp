@@ -41,8 +41,9 @@ Result<DeclaredFiles> ReadBounds(const BundleDir& source, const LimitsConfig& li
 
 }  // namespace
 
-WorkArea::WorkArea(const PathsConfig& paths, bool inbox_same_fs, Env& env)
-    : config_paths_(paths), paths_{paths.work}, inbox_same_fs_(inbox_same_fs), env_(env) {}
+WorkArea::WorkArea(const PathsConfig& paths, bool inbox_same_fs, Env& env, bool plugin_group)
+    : config_paths_(paths), paths_{paths.work}, inbox_same_fs_(inbox_same_fs),
+      item_mode_(plugin_group ? 0710 : 0700), env_(env) {}
 
 std::string WorkArea::ClaimTarget(const std::string& id, IntakeMode mode) const {
   if (mode == IntakeMode::kMove) return paths_.Bundle(id);
@@ -79,7 +80,7 @@ Result<WorkItem> WorkArea::Claim(const std::string& inbox_name, IntakeMode mode,
   item.expired = expired;
   item.why_incomplete = why_incomplete;
 
-  BG_RETURN_IF_ERROR(env_.MakeDir(paths_.Dir(item.id), 0700, false));
+  BG_RETURN_IF_ERROR(env_.MakeDir(paths_.Dir(item.id), item_mode_, false));
   Status recorded = WriteRecord(item);
   if (!recorded.ok()) {
     (void)env_.RemoveTree(paths_.Dir(item.id));

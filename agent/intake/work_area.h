@@ -65,7 +65,12 @@ struct CopyResult {
 class WorkArea {
  public:
   // `inbox_same_fs`: whether the inbox is on the work directory's filesystem.
-  WorkArea(const PathsConfig& paths, bool inbox_same_fs, Env& env);
+  // `plugin_group`: where plugins run under a group of their own (the agent is root), work/ is
+  // root's with that group, mode 2710 (PrepareRoot), and each work/<id> is made 0710 and
+  // inherits the group: a warm worker (agent/plugin/warm_worker.h), which runs as the plugin
+  // user and builds its request children's views itself, can then reach a bundle it is handed,
+  // by name, and list nothing. Otherwise (false) work/<id> is 0700.
+  WorkArea(const PathsConfig& paths, bool inbox_same_fs, Env& env, bool plugin_group = false);
 
   const WorkPaths& paths() const { return paths_; }
 
@@ -98,6 +103,7 @@ class WorkArea {
   PathsConfig config_paths_;
   WorkPaths paths_;
   bool inbox_same_fs_;
+  mode_t item_mode_;
   Env& env_;
 };
 

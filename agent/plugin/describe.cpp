@@ -64,6 +64,10 @@ Result<PluginDescription> ParseDescription(std::string_view out, std::string_vie
     d.runtime = j["runtime"];
   }
   BG_ASSIGN_OR_RETURN(d.model_formats, ParseFormats(j));
+  if (j.contains("serve")) {
+    if (!j["serve"].is_boolean()) return Status::Error("\"serve\" must be true or false");
+    d.serve = j["serve"].get<bool>();
+  }
   d.raw = std::move(j);
   return d;
 }

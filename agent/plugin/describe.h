@@ -3,6 +3,8 @@
 //    "runtime": {"libtorch": "1.13.0", ...}, "model_formats": ["torchscript"]}
 // `model_formats` (optional; also accepted inside `runtime`) lists the bundle model formats the
 // plugin handles; a bundle of another format is skipped by it. Absent: every format.
+// `serve` (optional, false when absent): the plugin can run as a warm worker (`--serve`,
+// plugins/sdk/serve.h), which the agent then uses (warm_worker.h).
 //
 // The plugin runs sandboxed like any run (plugin_launch.h), without a bundle, with a short
 // timeout, and must exit 0 with exactly that object; the kind must be the one of its file name.
@@ -29,6 +31,7 @@ struct PluginDescription {
   std::string version;
   Json runtime = Json::object();
   std::vector<std::string> model_formats;  // empty: handles every format
+  bool serve = false;                      // offers --serve
   Json raw = Json::object();               // what it printed
 
   bool HandlesFormat(std::string_view format) const;

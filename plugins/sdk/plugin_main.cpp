@@ -18,7 +18,7 @@ constexpr int kExitUsage = 2;
 
 std::string Usage(const PluginSpec& spec) {
   return "usage: bundlegate-check-" + spec.kind +
-         " [--describe | --help]\n"
+         " [--describe | --serve | --help]\n"
          "  Reads one bundlegate plugin request (JSON, protocol 1) on stdin and prints one\n"
          "  result (JSON) on stdout. --describe prints what this plugin is and links.\n";
 }
@@ -68,6 +68,7 @@ Json Describe(const PluginSpec& spec) {
   j["kind"] = spec.kind;
   j["version"] = spec.version;
   j["runtime"] = spec.describe_runtime ? spec.describe_runtime() : Json::object();
+  if (spec.serve) j["serve"] = true;
   for (const auto& [key, value] : spec.describe_extra.items()) j[key] = value;
   return j;
 }
@@ -87,7 +88,13 @@ int RunPlugin(int argc, char** argv, const PluginSpec& spec) {
   if (arg == "--help" || arg == "-h")
     return channel->WriteLine(Usage(spec)).ok() ? kExitOk : kExitWriteFailed;
   if (arg == "--describe") return PrintDescription(*channel, spec);
-  if (arg == "--serve") return ServeRequests(spec, channel->fd());
+  if (arg == "--serve") {
+    if (!spec.serve) {
+      std::cerr << "bundlegate-check-" << spec.kind << ": this plugin does not serve\n";
+      return kExitUsage;
+    }
+    return ServeRequests(spec, channel->fd());
+  }
   const PluginResult result = RunCheck(spec);
   const Status written = channel->Write(result);
   if (!written.ok()) std::cerr << written.message() << "\n";

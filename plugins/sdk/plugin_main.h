@@ -6,8 +6,8 @@
 //   (no arguments)  read one request on stdin, run the check, print one result on stdout
 //   --describe      print {"protocol":1,"kind":..,"version":..,"runtime":{..},...} and exit
 //   --help          usage on stdout
-//   --serve         a warm worker: one request a line, each checked in a forked child
-//                   (serve.h; the plugin half only, not used by the agent yet)
+//   --serve         a warm worker: requests framed on stdin, each checked in a fresh child
+//                   forked from it and confined by the sandbox the agent sends (serve.h)
 // Exit status: 0 when a result (pass, fail or error) or a description was printed, 2 on a
 // usage error, 1 when the result could not be written. The agent reads the verdict from the
 // JSON, never from the exit status; a non-zero exit with no JSON means "no valid result".
@@ -36,6 +36,10 @@ struct PluginSpec {
   std::function<Json()> describe_runtime;
   // Further top-level --describe fields (e.g. "model_formats").
   Json describe_extra = Json::object();
+  // Whether --describe offers a warm worker ("serve": true, serve.h). The SDK's worker forks
+  // a child per request, so a plugin whose process must not fork (it starts threads before
+  // its check runs, say) sets this false and keeps the cold path.
+  bool serve = true;
   // The check. May throw; see the barrier above.
   std::function<PluginResult(const Request&)> check;
 };

@@ -181,7 +181,7 @@ TEST_CASE("an SDK plugin describes itself on --describe") {
   const Json j = Json::parse(r.out);
   CHECK(j ==
         Json::parse(
-            R"({"protocol":1,"kind":"sdk-test","version":"1.2.3","runtime":{"language":"c++"}})"));
+            R"({"protocol":1,"kind":"sdk-test","version":"1.2.3","runtime":{"language":"c++"},"serve":true})"));
   CHECK(bg::test::RunProcess({BG_SDK_TEST_PLUGIN, "--bogus"}).exit_code == 2);
 }
 

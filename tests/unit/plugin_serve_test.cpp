@@ -3,6 +3,7 @@
 // crash or a hang is that request's outcome and the next one is served; no state and no bytes
 // of one request reach the child of the next.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -18,19 +19,36 @@ using bg::sdk::Json;
 
 namespace {
 
-std::string Frame(int id, const Json& config, int timeout_ms = 20000) {
+// The bundle every frame names (a real directory: the child enters it).
+const std::string& BundleDir() {
+  static bg::test::TempDir dir;
+  return dir.path();
+}
+
+// No layers: these tests are about the worker's mechanics (the sandboxed request child has a
+// test of its own below, and the agent's tests run the whole path).
+Json Unconfined() { return {{"layers", Json::array()}}; }
+
+std::string Frame(int id, const Json& config, int timeout_ms = 20000, Json sandbox = Unconfined(),
+                  std::string bundle_dir = BundleDir(), std::size_t max_output = 1 << 20) {
   const std::string request = DumpJson({{"protocol", 1},
-                                        {"bundle_dir", "/srv/bundle"},
+                                        {"bundle_dir", bundle_dir},
                                         {"manifest", Json::object()},
                                         {"config", config}});
-  return DumpJson({{"id", id}, {"timeout_ms", timeout_ms}, {"bytes", request.size()}}) + "\n" +
-         request;
+  return DumpJson({{"id", id},
+                   {"timeout_ms", timeout_ms},
+                   {"max_output_bytes", max_output},
+                   {"bundle_dir", bundle_dir},
+                   {"sandbox", sandbox},
+                   {"bytes", request.size()}}) +
+         "\n" + request;
 }
 
 struct Served {
   Json hello;
   std::vector<Json> envelopes;
   std::vector<Json> results;  // null where there was no result
+  std::vector<std::string> tails;  // each child's stdout and stderr, its last 4 KiB
 };
 
 // Runs `bg_sdk_test_plugin --serve` with `frames` on stdin and parses everything it answered.
@@ -53,9 +71,11 @@ Served Serve(const std::string& frames) {
   while (pos < r.out.size()) {
     Json env = line();
     const std::size_t bytes = env.value("bytes", std::size_t{0});
-    REQUIRE(pos + bytes <= r.out.size());
+    const std::size_t tail = env.value("stderr_bytes", std::size_t{0});
+    REQUIRE(pos + bytes + tail <= r.out.size());
     s.results.push_back(bytes ? Json::parse(r.out.substr(pos, bytes)) : Json());
-    pos += bytes;
+    s.tails.push_back(r.out.substr(pos + bytes, tail));
+    pos += bytes + tail;
     s.envelopes.push_back(std::move(env));
   }
   return s;
@@ -129,4 +149,55 @@ TEST_CASE("nothing of one request reaches the child of the next") {
   REQUIRE(s.results[0]["details"]["secret"] == secret);  // the first child had it
   CHECK(s.results[1]["details"]["found"] == false);
   CHECK(s.results[2]["details"]["found"] == false);
+}
+
+TEST_CASE("a request child's output and an oversized result are its own outcome") {
+  const std::string big(8000, 'x');
+  const Served s = Serve(Frame(1, {{"chatter", true}}) +
+                         Frame(2, {{"secret", big}}, 20000, Unconfined(), BundleDir(), 4096) +
+                         Frame(3, Json::object()));
+  REQUIRE(s.envelopes.size() == 3);
+  CHECK(s.envelopes[0]["outcome"] == "result");
+  CHECK(s.results[0]["status"] == "pass");
+  CHECK_THAT(s.tails[0], Catch::Contains("chatter from printf") && Catch::Contains("chatter from write"));
+  CHECK(s.envelopes[1]["outcome"] == "overflow");
+  CHECK(s.results[1].is_null());
+  CHECK(s.envelopes[2]["outcome"] == "result");
+}
+
+TEST_CASE("a frame the worker cannot honour ends the worker, never runs unconfined") {
+  // An unknown layer, a relative bundle path, a missing sandbox: the worker stops reading.
+  for (const Json& bad : {Json{{"layers", {"bogus"}}}, Json{{"layers", Json::array()}, {"color", 1}}}) {
+    const Served s = Serve(Frame(1, Json::object(), 20000, bad) + Frame(2, Json::object()));
+    CHECK(s.envelopes.empty());
+  }
+  const Served relative = Serve(Frame(1, Json::object(), 20000, Unconfined(), "relative/dir"));
+  CHECK(relative.envelopes.empty());
+}
+
+TEST_CASE("each request child enters the sandbox it is sent, seeing its own bundle only") {
+  bg::test::TempDir tmp;
+  bg::test::WriteFile(tmp / "work/b1/model.pt", "one\n");
+  bg::test::WriteFile(tmp / "work/b2/model.pt", "two\n");
+  for (const char* d : {"", "/work", "/work/b1", "/work/b2"}) ::chmod((tmp.path() + d).c_str(), 0755);
+  const std::string plugin_dir = std::string(BG_SDK_TEST_PLUGIN).substr(0, std::string(BG_SDK_TEST_PLUGIN).rfind('/'));
+  Json spec = {{"layers", {"cgroup", "network", "mount", "pid", "user", "rlimit", "landlock", "seccomp"}},
+               {"exec_paths", {"/usr", "/lib", "/lib64", "/bin", "/etc", plugin_dir}},
+               {"tmp_bytes", 8 << 20}};
+  if (::geteuid() == 0) spec["uid"] = spec["gid"] = 65534;
+  const Served s = Serve(Frame(1, {{"read", tmp / "work/b2/model.pt"}}, 20000, spec, tmp / "work/b1") +
+                         Frame(2, {{"read", tmp / "work/b2/model.pt"}}, 20000, spec, tmp / "work/b2"));
+  REQUIRE(s.envelopes.size() == 2);
+  INFO(s.envelopes[0].dump() << "\n" << s.tails[0]);
+  REQUIRE(s.envelopes[0]["outcome"] == "result");
+  CHECK_THAT(s.results[0]["details"]["read"].get<std::string>(), Catch::StartsWith("hidden"));
+  REQUIRE(s.envelopes[1]["outcome"] == "result");
+  CHECK(s.results[1]["details"]["read"] == "two");
+  const Json& isolation = s.envelopes[0]["isolation"];
+  for (const char* layer : {"mount", "network", "seccomp", "rlimit"}) {
+    INFO(layer);
+    CHECK(isolation[layer]["applied"] == true);
+  }
+  if (isolation["pid"]["applied"] == true) CHECK(s.results[0]["details"]["pid"] == 2);
+  CHECK(isolation["cgroup"]["applied"] == false);  // the worker's cgroup holds its children
 }

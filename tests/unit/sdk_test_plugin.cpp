@@ -7,13 +7,21 @@
 //   {"remember": true}  set a process global; details.seen says whether it was already set
 //   {"find_reversed": S} search this process's readable memory for S reversed (compared on the
 //                       fly, so the needle itself never exists here); details.found
+//   {"read": P}         details.read: the first line of file P, or "hidden: <errno name>"
+//   {"slow": true}      sleep 4 s, then pass (for killing a warm worker mid-check)
 //   otherwise           pass, echoing bundle_dir (and "secret", if given) in details, with the
 //                       process's pid and parent's pid
+//   {"reject": true}    fail with reason parity-mismatch (details as for a pass)
+// "crash", "hang", "slow" and "reject" are also chosen by the bundle's manifest name, so that
+// the agent's tests can pick a behaviour per bundle under one [[checks]] table (and read the
+// runner's details in REJECTED.json).
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -64,8 +72,14 @@ bool FindReversed(const std::string& reversed) {
 }
 
 bg::sdk::PluginResult Check(const bg::sdk::Request& request) {
-  if (request.config.value("crash", false)) ::raise(SIGSEGV);
-  if (request.config.value("hang", false)) {
+  std::string name;
+  if (request.manifest.contains("name") && request.manifest["name"].is_string()) {
+    name = request.manifest["name"].get<std::string>();
+  }
+  auto wants = [&](const char* what) { return request.config.value(what, false) || name == what; };
+  if (wants("crash")) ::raise(SIGSEGV);
+  if (wants("slow")) ::sleep(4);
+  if (wants("hang")) {
     const pid_t grandchild = ::fork();
     if (grandchild == 0) {
       while (true) ::pause();
@@ -96,10 +110,26 @@ bg::sdk::PluginResult Check(const bg::sdk::Request& request) {
   if (what == "int") throw 42;
   auto result = bg::sdk::PluginResult::Pass("ok");
   result.details["bundle_dir"] = request.bundle_dir;
+  if (request.config.contains("read")) {
+    std::ifstream in(request.config.value("read", ""));
+    std::string line;
+    const int err = errno;
+    if (in && std::getline(in, line)) {
+      result.details["read"] = line;
+    } else {
+      const char* e = ::strerrorname_np(err);
+      result.details["read"] = std::string("hidden: ") + (e ? e : "?");
+    }
+  }
   if (request.config.contains("secret")) result.details["secret"] = request.config["secret"];
   result.details["pid"] = ::getpid();
   result.details["ppid"] = ::getppid();
   result.metrics["answer"] = 42;
+  if (wants("reject")) {
+    result.status = bg::sdk::Outcome::kFail;
+    result.reason = "parity-mismatch";
+    result.summary = "rejected on request";
+  }
   return result;
 }
 

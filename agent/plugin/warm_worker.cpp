@@ -1,0 +1,316 @@
+#include "agent/plugin/warm_worker.h"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <cerrno>
+
+namespace bg {
+namespace {
+
+namespace asio = boost::asio;
+using ErrorCode = boost::system::error_code;
+constexpr auto kCancelPoll = std::chrono::milliseconds(250);
+constexpr std::size_t kMaxReportBytes = 1024;
+
+std::string LastLine(const std::string& text) {
+  std::size_t end = text.find_last_not_of("\r\n");
+  if (end == std::string::npos) return "";
+  const std::size_t begin = text.rfind('\n', end);
+  return text.substr(begin == std::string::npos ? 0 : begin + 1,
+                     end - (begin == std::string::npos ? 0 : begin + 1) + 1);
+}
+
+}  // namespace
+
+WarmWorker::WarmWorker(asio::io_context& loop, std::string kind, ChildRun run,
+                       std::uint64_t max_payload)
+    : loop_(loop), kind_(std::move(kind)), run_(std::move(run)), reader_(max_payload),
+      in_(loop), out_(loop), err_(loop), report_(loop), pidfd_(loop), deadline_(loop),
+      cancel_timer_(loop) {}
+
+WarmWorker::~WarmWorker() {
+  if (reaped_) return;
+  KillGroup();
+  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void WarmWorker::Start(Ready ready) {
+  ready_ = std::move(ready);
+  state_ = State::kStarting;
+  auto spawned = SpawnChild(run_.spawn);
+  if (!spawned.ok()) {
+    state_ = State::kDead;
+    failure_ = spawned.status().message();
+    asio::post(loop_, [r = std::move(ready_), s = spawned.status()] { r(s); });
+    return;
+  }
+  pid_ = spawned->pid;
+  reaped_ = false;
+  sandbox_ = std::move(spawned->sandbox);
+  in_.assign(spawned->stdin_fd.Release());
+  out_.assign(spawned->stdout_fd.Release());
+  err_.assign(spawned->stderr_fd.Release());
+  report_.assign(spawned->report_fd.Release());
+  ReadOut();
+  ReadErr();
+  ReadReport();
+  WatchExit();
+  ArmDeadline(run_.timeout);
+}
+
+void WarmWorker::ReadOut() {
+  out_.async_read_some(asio::buffer(out_buf_), [self = shared_from_this()](const ErrorCode& ec,
+                                                                           std::size_t n) {
+    if (self->state_ == State::kDead) return;
+    if (ec) {
+      self->Broken("it closed its output");
+      return;
+    }
+    self->reader_.Feed(std::string_view(self->out_buf_.data(), n));
+    self->OnOutput();
+    if (self->state_ != State::kDead) self->ReadOut();
+  });
+}
+
+void WarmWorker::ReadErr() {
+  // The worker's own diagnostics (its children's output comes in their answers): the tail is
+  // kept for the message of a worker that fails to start or dies.
+  err_.async_read_some(asio::buffer(err_buf_), [self = shared_from_this()](const ErrorCode& ec,
+                                                                           std::size_t n) {
+    if (ec) return;
+    self->err_tail_.append(self->err_buf_.data(), n);
+    if (self->err_tail_.size() > 2 * kStderrTailBytes) {
+      self->err_tail_.erase(0, self->err_tail_.size() - kStderrTailBytes);
+    }
+    self->ReadErr();
+  });
+}
+
+void WarmWorker::ReadReport() {
+  report_.async_read_some(asio::buffer(report_buf_), [self = shared_from_this()](
+                                                         const ErrorCode& ec, std::size_t n) {
+    if (self->state_ == State::kDead) return;
+    if (ec) {
+      self->report_eof_ = true;
+      self->MaybeReady();
+      return;
+    }
+    if (self->report_bytes_.size() < kMaxReportBytes) {
+      self->report_bytes_.append(self->report_buf_.data(), n);
+    }
+    self->ReadReport();
+  });
+}
+
+void WarmWorker::WatchExit() {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  if (fd < 0) return;  // pre-5.3 kernel: death shows as the end of its output
+  pidfd_.assign(fd);
+  pidfd_.async_wait(asio::posix::stream_descriptor::wait_read,
+                    [self = shared_from_this()](const ErrorCode& ec) {
+                      if (!ec) self->OnExited();
+                    });
+}
+
+void WarmWorker::OnOutput() {
+  if (state_ == State::kStarting) {
+    if (!hello_) {
+      pid_t inner = 0;
+      hello_ = reader_.ReadHello(kind_, &inner);
+      if (!reader_.error().empty()) return Broken(reader_.error());
+    }
+    MaybeReady();
+    return;
+  }
+  while (state_ == State::kBusy) {
+    auto response = reader_.Next();
+    if (!reader_.error().empty()) return Broken("it broke the protocol: " + reader_.error());
+    if (!response) return;
+    if (!pending_ || response->id != pending_->id) {
+      return Broken("it answered a request it was not given");
+    }
+    ++served_;
+    if (response->outcome == "refused") {
+      // It cannot fork safely any more: replaced; the caller runs this bundle cold.
+      auto done = std::move(pending_->done);
+      pending_.reset();
+      Broken("it refused a request: " + response->message);
+      if (done) {
+        asio::post(loop_, [done = std::move(done), why = response->message]() mutable {
+          done(ChildOutcome(), "the warm worker refused it (" + why + ")", true);
+        });
+      }
+      return;
+    }
+    if (response->outcome == "sandbox-error") {
+      Complete(ChildOutcome(), "the warm worker could not confine it (" + response->message + ")",
+               true);
+      continue;
+    }
+    Complete(OutcomeFromResponse(*response), "", false);
+  }
+  if (state_ == State::kIdle && !reader_.error().empty()) Broken(reader_.error());
+}
+
+void WarmWorker::MaybeReady() {
+  if (state_ != State::kStarting || !hello_ || !report_eof_) return;
+  auto isolation = DecodeSetupReport(report_bytes_, *sandbox_);
+  if (!isolation.ok()) {
+    Broken(isolation.status().message());
+    return;
+  }
+  isolation_ = std::move(isolation).value();
+  deadline_.cancel();
+  state_ = State::kIdle;
+  idle_since_ = std::chrono::steady_clock::now();
+  if (auto r = std::move(ready_)) asio::post(loop_, [r = std::move(r)] { r(Status::Ok()); });
+}
+
+void WarmWorker::Submit(ServeRequest request, std::chrono::milliseconds deadline,
+                        const std::atomic<bool>* cancelled, Answer done) {
+  request.id = next_id_++;
+  auto frame = std::make_shared<std::string>(EncodeServeFrame(request));
+  pending_.emplace();
+  pending_->id = request.id;
+  pending_->cancelled = cancelled;
+  pending_->done = std::move(done);
+  state_ = State::kBusy;
+  asio::async_write(in_, asio::buffer(*frame),
+                    [self = shared_from_this(), frame, id = request.id](const ErrorCode& ec,
+                                                                      std::size_t) {
+                      if (ec && self->pending_ && self->pending_->id == id) {
+                        self->Broken("it stopped reading requests");
+                      }
+                    });
+  ArmDeadline(deadline + kWorkerGrace);
+  WatchCancel();
+}
+
+void WarmWorker::ArmDeadline(std::chrono::milliseconds after) {
+  deadline_.expires_after(after);
+  deadline_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+    if (ec || self->state_ == State::kDead) return;
+    if (self->state_ == State::kStarting) {
+      self->Broken("no hello within " + std::to_string(self->run_.timeout.count() / 1000) + " s");
+    } else if (self->state_ == State::kBusy && self->pending_) {
+      self->pending_->timed_out = true;
+      self->Broken("it did not answer within the request's timeout");
+    }
+  });
+}
+
+void WarmWorker::WatchCancel() {
+  if (!pending_ || pending_->cancelled == nullptr) return;
+  cancel_timer_.expires_after(kCancelPoll);
+  cancel_timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+    if (ec || self->state_ != State::kBusy || !self->pending_) return;
+    if (self->pending_->cancelled->load()) {
+      self->pending_->cancelled_seen = true;
+      self->Broken("the agent is stopping");
+    } else {
+      self->WatchCancel();
+    }
+  });
+}
+
+// Unusable from now on: killed, and whatever was pending ends as the worker's failure.
+void WarmWorker::Broken(const std::string& why) {
+  if (state_ == State::kDead) return;
+  if (failure_.empty()) failure_ = why;
+  KillGroup();
+  OnExited();  // reaps it now, or shortly
+}
+
+void WarmWorker::OnExited() {
+  if (state_ == State::kDead) return;
+  if (!reaped_) {
+    int status = 0;
+    pid_t r;
+    while ((r = ::waitpid(pid_, &status, WNOHANG)) < 0 && errno == EINTR) {
+    }
+    if (r == 0) {  // not yet: the kill is on its way
+      KillGroup();
+      deadline_.expires_after(std::chrono::milliseconds(20));
+      deadline_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+        if (!ec) self->OnExited();
+      });
+      return;
+    }
+    reaped_ = true;
+    if (r > 0 && WIFSIGNALED(status)) death_signal_ = WTERMSIG(status);
+    if (r > 0 && WIFEXITED(status)) death_exit_ = WEXITSTATUS(status);
+  }
+  const State was = state_;
+  state_ = State::kDead;
+  deadline_.cancel();
+  cancel_timer_.cancel();
+  ErrorCode ignored;
+  for (auto* sd : {&in_, &out_, &err_, &report_, &pidfd_}) sd->close(ignored);
+  sandbox_.reset();
+  if (failure_.empty()) {
+    failure_ = death_signal_ ? "it was killed by " + SignalName(death_signal_)
+                             : "it exited with status " + std::to_string(death_exit_);
+  }
+  const std::string last = LastLine(err_tail_);
+  if (!last.empty()) failure_ += " (its last words: " + last.substr(0, 300) + ")";
+  if (was == State::kStarting) {
+    if (auto r = std::move(ready_)) {
+      asio::post(loop_, [r = std::move(r), s = Status::Error("the warm worker did not start: " + failure_)] {
+        r(s);
+      });
+    }
+  } else if (pending_) {
+    ChildOutcome o;
+    o.timed_out = pending_->timed_out;
+    o.cancelled = pending_->cancelled_seen;
+    if (!o.timed_out && !o.cancelled) {
+      if (death_signal_ != 0) {
+        o.signal = death_signal_;
+      } else {
+        o.start_error = Status::Error("the warm worker failed while checking: " + failure_);
+      }
+    }
+    o.err_tail = err_tail_;
+    Complete(std::move(o), "the warm worker failed while checking this bundle: " + failure_, false);
+  }
+  Changed();
+}
+
+void WarmWorker::Complete(ChildOutcome outcome, std::string note, bool run_cold) {
+  if (!pending_) return;
+  auto done = std::move(pending_->done);
+  pending_.reset();
+  cancel_timer_.cancel();
+  if (state_ == State::kBusy) {
+    state_ = State::kIdle;
+    deadline_.cancel();
+    idle_since_ = std::chrono::steady_clock::now();
+  }
+  if (done) {
+    asio::post(loop_, [done = std::move(done), o = std::move(outcome), n = std::move(note),
+                       run_cold]() mutable { done(std::move(o), std::move(n), run_cold); });
+  }
+  if (state_ == State::kIdle) Changed();
+}
+
+void WarmWorker::Kill() { Broken(failure_.empty() ? "stopped by the agent" : failure_); }
+
+// Only while unreaped: its pid, and so its group id, cannot have been reused.
+void WarmWorker::KillGroup() {
+  if (reaped_ || pid_ <= 0) return;
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+}
+
+// Posted, as every callback of a worker: the pool may drop (destroy) a worker when told.
+void WarmWorker::Changed() {
+  if (changed_) asio::post(loop_, changed_);
+}
+
+}  // namespace bg
