@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -77,7 +78,11 @@ void CloseAllBut(int keep_a, int keep_b) {
 // In the forked child: never returns.
 [[noreturn]] void RunChild(const PluginSpec& spec, const ChildRequest& req,
                            const sandbox::PreparedSandbox& box, int result_fd, int report_fd,
-                           int output_fd) {
+                           int output_fd, pid_t worker) {
+  // Dies with the worker: where there is no PID namespace to take it along (no user
+  // namespaces), nothing else would end a child whose worker was killed.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != worker) ::_exit(127);
   ::setpgid(0, 0);
   const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null >= 0) ::dup2(null, STDIN_FILENO);
@@ -258,8 +263,9 @@ void RunRequestChild(const PluginSpec& spec, const ChildRequest& req, ChildAnswe
     return;
   }
   std::fflush(nullptr);
+  const pid_t worker = ::getpid();
   const pid_t child = ::fork();
-  if (child == 0) RunChild(spec, req, *box, result.w, report.w, output.w);
+  if (child == 0) RunChild(spec, req, *box, result.w, report.w, output.w, worker);
   ::close(result.w), ::close(output.w), ::close(report.w);
   if (child < 0) {
     ::close(result.r), ::close(output.r), ::close(report.r);

@@ -4,7 +4,7 @@
 // In the worker (single-threaded, so that the fork is safe), before the fork: the sandbox is
 // prepared for RequestSpec(run, bundle_dir) (agent/sandbox/sandbox.h, "Two callers"): the cold
 // run's spec with this bundle as its only data path. Then, in the child:
-//   - its own process group; stdin is /dev/null; stdout and stderr go to a pipe of its own
+//   - SIGKILL when the worker dies (PR_SET_PDEATHSIG); its own process group; stdin is /dev/null; stdout and stderr go to a pipe of its own
 //     (the worker keeps the last kStderrTailBytes for the agent); every other descriptor of the
 //     worker is closed (the request stream, the response stream, anything a library opened);
 //   - PreparedSandbox::Enter: the user, mount, PID and network namespaces, rlimits, Landlock and

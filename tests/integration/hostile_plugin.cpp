@@ -7,6 +7,9 @@
 //             the timeout
 //   attacker  tries every attack below, each recorded in details.attempts.<name> as
 //             {"blocked": true|false, "detail": "..."}, and fails with reason unsafe-model
+// It serves too (--serve, through the plugin SDK), so that the same attacks run in a warm
+// worker's request child (plugins/sdk/serve.h); there the attacker also goes for its parent (the
+// worker, or the sandbox's supervisor): ptrace and its memory.
 // The attacker's targets (the agent's pid and paths, its config and a private key beside it, the
 // test's TCP port, the victim's work snapshot) are in targets.json inside its own bundle, written there by the test; config key
 // "skip" lists attacks to leave out.
@@ -39,9 +42,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plugins/sdk/plugin_main.h"
+
 using Json = nlohmann::json;
 
 namespace {
+
+// Config key "tag" (set per test mode) suffixes the names of the processes the tests look for
+// from outside, so that tests running at once do not see each other's victims.
+std::string g_tag;
+std::string Named(const std::string& base) {
+  return (g_tag.empty() ? base : base + "-" + g_tag).substr(0, 15);
+}
 
 struct Outcome {
   bool blocked;
@@ -181,7 +193,7 @@ void StartEscapee() {
   if (child == 0) {
     ::setsid();
     if (::fork() == 0) {
-      ::prctl(PR_SET_NAME, "bg-escapee");
+      ::prctl(PR_SET_NAME, Named("bg-escapee").c_str());
       ::signal(SIGHUP, SIG_IGN);
       ::signal(SIGTERM, SIG_IGN);
       for (;;) ::pause();
@@ -219,7 +231,7 @@ Outcome TryForkBomb() {
       break;
     }
     if (pid == 0) {
-      ::prctl(PR_SET_NAME, "bg-bomb");
+      ::prctl(PR_SET_NAME, Named("bg-bomb").c_str());
       for (;;) ::pause();
     }
   }
@@ -284,6 +296,11 @@ Json Attack(const Json& request) {
     return TryCall(::ptrace(PTRACE_ATTACH, agent, nullptr, nullptr), "attached to the agent");
   });
   record("agent_memory", [&] { return TryProcessVmRead(agent); });
+  const pid_t parent = ::getppid();
+  record("parent_ptrace", [&] {
+    return TryCall(::ptrace(PTRACE_ATTACH, parent, nullptr, nullptr), "attached to its parent");
+  });
+  record("parent_memory", [&] { return TryRead("/proc/" + std::to_string(parent) + "/mem"); });
   record("agent_proc_mem", [&] { return TryRead("/proc/" + std::to_string(agent) + "/mem"); });
   record("agent_proc_cmdline", [&] {
     return TryRead("/proc/" + std::to_string(agent) + "/cmdline");
@@ -319,6 +336,55 @@ Json Attack(const Json& request) {
 
 void Print(const Json& result) { std::cout << result.dump() << std::endl; }
 
+// What the plugin answers to `request` (never returns for the victim and the escaper).
+Json Handle(const Json& request, const std::string& kind) {
+  const std::string name = request["manifest"]["name"];
+  if (request["config"].contains("tag")) g_tag = request["config"]["tag"].get<std::string>();
+  if (name == "victim") {
+    ::prctl(PR_SET_NAME, Named("bg-victim").c_str());
+    for (;;) ::pause();
+  }
+  if (name == "escaper" && kind == "escape") {
+    StartEscapee();
+    for (;;) ::pause();
+  }
+  if (name != "attacker" || kind != "hostile") {
+    return {{"protocol", 1}, {"status", "pass"}, {"summary", "harmless"}};
+  }
+  Json attempts = Attack(request);
+  int escaped = 0;
+  for (const auto& [key, value] : attempts.items()) escaped += !value["blocked"].get<bool>();
+  return {{"protocol", 1},
+          {"status", "fail"},
+          {"reason", "unsafe-model"},
+          {"summary", std::to_string(escaped) + " of " + std::to_string(attempts.size()) +
+                          " attacks got through"},
+          {"details", {{"attempts", attempts}}}};
+}
+
+// --serve: the SDK's warm worker, each request handled as above in a sandboxed child.
+int Serve(int argc, char** argv, const std::string& kind) {
+  bg::sdk::PluginSpec spec;
+  spec.kind = kind;
+  spec.version = "1.0";
+  spec.check = [kind](const bg::sdk::Request& r) {
+    const Json request = {{"bundle_dir", r.bundle_dir},
+                          {"manifest", Json::parse(r.manifest.dump())},
+                          {"config", Json::parse(r.config.dump())}};
+    const Json answer = Handle(request, kind);
+    bg::sdk::PluginResult result;
+    const std::string status = answer["status"];
+    result.status = status == "pass"   ? bg::sdk::Outcome::kPass
+                    : status == "fail" ? bg::sdk::Outcome::kFail
+                                       : bg::sdk::Outcome::kError;
+    result.reason = answer.value("reason", "");
+    result.summary = answer.value("summary", "");
+    if (answer.contains("details")) result.details = bg::sdk::Json::parse(answer["details"].dump());
+    return result;
+  };
+  return bg::sdk::RunPlugin(argc, argv, spec);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -328,32 +394,12 @@ int main(int argc, char** argv) {
   kind = kind.substr(kind.rfind('/') + 1);
   kind = kind.substr(kind.find("check-") == std::string::npos ? 0 : kind.find("check-") + 6);
   if (argc > 1 && std::string(argv[1]) == "--describe") {
-    Print({{"protocol", 1}, {"kind", kind}, {"version", "1.0"}, {"runtime", Json::object()}});
+    Print({{"protocol", 1}, {"kind", kind}, {"version", "1.0"}, {"runtime", Json::object()},
+           {"serve", true}});
     return 0;
   }
+  if (argc > 1 && std::string(argv[1]) == "--serve") return Serve(argc, argv, kind);
   const std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  const Json request = Json::parse(text);
-  const std::string name = request["manifest"]["name"];
-  if (name == "victim") {
-    ::prctl(PR_SET_NAME, "bg-victim");
-    for (;;) ::pause();
-  }
-  if (name == "escaper" && kind == "escape") {
-    StartEscapee();
-    for (;;) ::pause();
-  }
-  if (name != "attacker" || kind != "hostile") {
-    Print({{"protocol", 1}, {"status", "pass"}, {"summary", "harmless"}});
-    return 0;
-  }
-  Json attempts = Attack(request);
-  int escaped = 0;
-  for (const auto& [key, value] : attempts.items()) escaped += !value["blocked"].get<bool>();
-  Print({{"protocol", 1},
-         {"status", "fail"},
-         {"reason", "unsafe-model"},
-         {"summary", std::to_string(escaped) + " of " + std::to_string(attempts.size()) +
-                         " attacks got through"},
-         {"details", {{"attempts", attempts}}}});
+  Print(Handle(Json::parse(text), kind));
   return 0;
 }

@@ -37,14 +37,26 @@ struct Mode {
   std::vector<std::string> wrapper;  // runs the agent: empty for root
   bool userns = true;                // namespaces available to the agent
   std::vector<std::string> skip;     // attacks that cannot be contained in this mode
+  bool warm = false;                 // through a warm worker's request child (serve.h)
+  std::string tag;                   // suffixes the plugin's process names (bg-victim-<tag>)
+  std::string Proc(const std::string& base) const { return (base + "-" + tag).substr(0, 15); }
 };
 
-Mode AsRoot() { return {"root", {}, true, {}}; }
+Mode Warm(Mode mode) {
+  mode.name += ", warm worker";
+  mode.warm = true;
+  mode.tag += "w";
+  return mode;
+}
+
+Mode AsRoot() { return {"root", {}, true, {}, false, "r"}; }
 Mode AsNobody() {
   return {"unprivileged",
           {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"},
           true,
-          {}};
+          {},
+          false,
+          "u"};
 }
 // Without user namespaces there is no PID namespace: a setsid grandchild escapes the process
 // group (the report says pid is not applied), /proc is the host's, and a fork bomb would count
@@ -53,7 +65,9 @@ Mode WithoutUserNamespaces() {
   return {"no user namespaces",
           {BG_WITHOUT_USERNS, std::to_string(kNobody), std::to_string(kNobody)},
           false,
-          {"setsid_grandchild", "fork_bomb", "agent_proc_cmdline"}};
+          {"setsid_grandchild", "fork_bomb", "agent_proc_cmdline"},
+          false,
+          "n"};
 }
 
 std::string HostileDir() { return fs::path(BG_HOSTILE_PLUGIN).parent_path().string(); }
@@ -77,7 +91,9 @@ void WriteHostileConfig(AgentRoot& root, const Mode& mode, const std::string& sa
                        "\n[[checks]]\nkind = \"hostile\"\ntimeout_s = 120\nmemory_mb = 2048\n"
                        "tmpfs_mb = 16\npids_max = 256\nexpect_tmpfs_mb = 16\nskip = " +
                        Toml(mode.skip) +
-                       "\n[[checks]]\nkind = \"escape\"\ntimeout_s = 3\n");
+                       "\nwarm = " + (mode.warm ? "true" : "false") + "\ntag = \"" + mode.tag +
+                       "\"\n[[checks]]\nkind = \"escape\"\ntimeout_s = 3\nwarm = " +
+                       (mode.warm ? "true" : "false") + "\ntag = \"" + mode.tag + "\"\n");
 }
 
 std::unique_ptr<AgentProcess> StartAgent(AgentRoot& root, const Mode& mode) {
@@ -236,10 +252,11 @@ void RunHostile(const Mode& mode) {
   Drop(root, mode, "victim", Named("victim"));
   const std::string victim = FindWorkSnapshot(root, "victim");
   REQUIRE(!victim.empty());
-  REQUIRE(WaitUntil([] { return !ProcessesNamed("bg-victim").empty(); }, Millis(60000)));
+  const std::string victim_proc = mode.Proc("bg-victim");
+  REQUIRE(WaitUntil([&] { return !ProcessesNamed(victim_proc).empty(); }, Millis(60000)));
   const std::string victim_model = ReadFile(victim + "/model.pt");
   // From outside: the victim's plugin is confined, whatever its own view claims.
-  const auto iso = bg::sandbox::ReadProcessIsolation(ProcessesNamed("bg-victim").front());
+  const auto iso = bg::sandbox::ReadProcessIsolation(ProcessesNamed(victim_proc).front());
   CHECK(iso.Confined());
   CHECK(iso.uid == kNobody);
   if (mode.userns && iso.ns_readable) {
@@ -270,6 +287,7 @@ void RunHostile(const Mode& mode) {
         "key_read",
         "write_outside_tmp", "tcp_connect", "udp_socket", "ipv6_socket", "netlink_socket",
         "signal_agent", "signal_everyone", "ptrace_agent", "agent_memory", "agent_proc_mem",
+        "parent_ptrace", "parent_memory",
         "agent_proc_cmdline", "new_user_namespace", "mount_tmpfs", "bpf", "io_uring", "keyctl",
         "setuid_root", "fill_tmp", "map_64g", "fd_exhaust", "setsid_grandchild", "fork_bomb"}) {
     if (std::find(mode.skip.begin(), mode.skip.end(), name) != mode.skip.end()) continue;
@@ -277,6 +295,8 @@ void RunHostile(const Mode& mode) {
     REQUIRE(attempts.contains(name));
     CHECK(attempts[name]["blocked"] == true);
   }
+  // It ran where the mode says: in a warm worker's request child, or cold.
+  CHECK(check["details"]["runner"].contains("warm_worker") == mode.warm);
   const json& isolation = check["details"]["runner"]["isolation"];
   CHECK(isolation["seccomp"]["applied"] == true);
   CHECK(isolation["user"]["applied"] == true);
@@ -296,14 +316,14 @@ void RunHostile(const Mode& mode) {
   CHECK_FALSE(canary.hit());
   CHECK(agent->running());
   if (mode.userns) {
-    CHECK(NoneLeft("bg-escapee"));
-    CHECK(NoneLeft("bg-bomb"));
+    CHECK(NoneLeft(mode.Proc("bg-escapee")));
+    CHECK(NoneLeft(mode.Proc("bg-bomb")));
 
     // A setsid grandchild of a run that times out dies with it.
     Drop(root, mode, "escaper", Named("escaper"));
     const json escaped = Decision(root, "escaper");
     CHECK(escaped["reason"] == "plugin-timeout");
-    CHECK(NoneLeft("bg-escapee"));
+    CHECK(NoneLeft(mode.Proc("bg-escapee")));
   }
 
   // Unharmed: the next good bundle is promoted while the victim still hangs.
@@ -312,7 +332,7 @@ void RunHostile(const Mode& mode) {
   CHECK(agent->running());
   agent->Signal(SIGTERM);
   CHECK(agent->WaitExit(Millis(60000)) == 0);
-  CHECK(NoneLeft("bg-victim"));
+  CHECK(NoneLeft(victim_proc));
   CHECK(VerifyAudit(root) == 0);
 }
 
@@ -331,6 +351,22 @@ TEST_CASE("a hostile plugin reaches nothing: the agent as an unprivileged user")
 TEST_CASE("a hostile plugin reaches nothing: unprivileged, without user namespaces") {
   if (::geteuid() != 0) { WARN("skipped: " "needs root to start the agent as another user"); return; };
   RunHostile(WithoutUserNamespaces());
+}
+
+// The same attacks from a warm worker's request child: isolation per bundle is a cold run's.
+TEST_CASE("a hostile plugin reaches nothing through a warm worker: the agent as root") {
+  if (::geteuid() != 0) { WARN("skipped: " "needs root"); return; };
+  RunHostile(Warm(AsRoot()));
+}
+
+TEST_CASE("a hostile plugin reaches nothing through a warm worker: unprivileged") {
+  if (::geteuid() != 0) { WARN("skipped: " "needs root to start the agent as another user"); return; };
+  RunHostile(Warm(AsNobody()));
+}
+
+TEST_CASE("a hostile plugin reaches nothing through a warm worker: without user namespaces") {
+  if (::geteuid() != 0) { WARN("skipped: " "needs root to start the agent as another user"); return; };
+  RunHostile(Warm(WithoutUserNamespaces()));
 }
 
 TEST_CASE("a required isolation layer the kernel refuses fails the bundle with plugin-error") {
