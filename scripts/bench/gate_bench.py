@@ -10,20 +10,22 @@ real `bundlegate run` (copy intake, require_parity = true, the torchscript plugi
 build/bin configured to do the same work as the Python script: deterministic = "off",
 batch_consistency = false, empty_batch and wrong_dtype "skip") and, in alternating rounds,
 for each model:
-  agent    drops a fresh version of the bundle by rename(2) and takes the time from the rename
-           to the `promoted` audit record's timestamp, minus settle_ms (the deliberate wait for
-           the producer to finish, which a script run after the producer does not have):
-           claim, copy, hashing, manifest, lockfile, preprocessing, the plugin (a fresh
-           sandboxed process that loads LibTorch and the model: the cold path), promotion with
-           its fsyncs, the audit record
+  cold     an agent with `warm = false`: drops a fresh version of the bundle by rename(2) and
+           takes the time from the rename to the `promoted` audit record's timestamp, minus
+           settle_ms (the deliberate wait for the producer to finish, which a script run after
+           the producer does not have): claim, copy, hashing, manifest, lockfile,
+           preprocessing, the plugin (a fresh sandboxed process that loads LibTorch and the
+           model), promotion with its fsyncs, the audit record
+  warm     the same with a second agent whose torchscript check keeps a warm worker (the
+           default): the plugin's part is a fresh sandboxed child forked from a worker that has
+           LibTorch loaded (agent/plugin/warm_worker.h); the first round starts the worker
   python   scripts/bench/python_reference_parity.py BUNDLE 1 --integrity: import torch, sizes
            and SHA-256 of every [[files]] entry, torch.jit.load, one forward per case,
            assert_close (no copy, no fsync, no audit: less than the agent does)
 and prints medians and the ratio agent/python (goal, issue 10: <= 0.35x for resnet18).
 
-The warm path (a long-lived worker per plugin kind) is not built yet; this reports the cold path
-only, and the torchscript check's share of it (its duration_ms in the audit record);
-warm_worker_bench.py measures what a warm worker would remove from that share.
+Both agents run at once (the rounds alternate between them); the warm one is checked to have a
+`--serve` worker at the end, so a silent fall back to cold runs cannot pass for warm figures.
 """
 import argparse
 import json
@@ -68,7 +70,8 @@ def make_bundle(out, model_name, cases):
 
 
 class Agent:
-    def __init__(self, work, settle_ms):
+    def __init__(self, work, settle_ms, warm):
+        work.mkdir(parents=True, exist_ok=True)
         self.root = work / "root"
         self.inbox = self.root / "inbox"
         self.audit = self.root / "audit.jsonl"
@@ -77,7 +80,8 @@ class Agent:
             f'intake = "copy"\nrequire_parity = true\nworkers = 2\nplugin_dirs = ["{BIN}"]\n'
             f'[paths]\nroot = "{self.root}"\n[watch]\nsettle_ms = {settle_ms}\n[serving]\nkeep_versions = 0\n'
             '[[checks]]\nkind = "torchscript"\ntimeout_s = 120\nmemory_mb = 2000\n'
-            'deterministic = "off"\nbatch_consistency = false\nempty_batch = "skip"\nwrong_dtype = "skip"\n')
+            'deterministic = "off"\nbatch_consistency = false\nempty_batch = "skip"\nwrong_dtype = "skip"\n'
+            f'warm = {"true" if warm else "false"}\n')
         self.log = open(work / "agent.log", "w")
         self.proc = subprocess.Popen([str(BIN / "bundlegate"), "run", "--config", str(config)], stderr=self.log)
         self.offset = 0
@@ -120,6 +124,34 @@ class Agent:
             raise SystemExit(f"{name} was rejected: {rec.get('reason')}: {rec.get('message')}")
         return (record_time(rec) - t0) * 1000, rec
 
+    def workers(self):
+        """Its warm workers: `--serve` processes among its descendants whose parent is not one."""
+        def children(pid):
+            try:
+                return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            except OSError:
+                return []
+
+        def serve(pid):
+            try:
+                return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[1:2] == [b"--serve"]
+            except OSError:
+                return False
+        found, todo = [], [(self.proc.pid, False)]
+        while todo:
+            pid, parent_serves = todo.pop()
+            serves = serve(pid)
+            if serves and not parent_serves:
+                found.append(pid)
+            todo += [(c, serves) for c in children(pid)]
+        return found
+
+    def rss_kib(self):
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=60)
@@ -151,32 +183,45 @@ def main():
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bundlegate-gate-bench-"))
     models = args.models.split(",")
     bundles = {m: make_bundle(work, m, args.cases) for m in models}
-    agent = Agent(work, args.settle_ms)
-    samples = {m: {"agent": [], "python": [], "check_ms": []} for m in models}
+    cold = Agent(work / "cold", args.settle_ms, warm=False)
+    warm = Agent(work / "warm", args.settle_ms, warm=True)
+    samples = {m: {"cold": [], "warm": [], "python": [], "check_cold": [], "check_warm": []} for m in models}
     try:
-        for round_no in range(args.runs + 1):  # the first round warms up
+        for round_no in range(args.runs + 1):  # the first round warms up (and starts the worker)
             for m in models:
-                gate, rec = agent.gate(bundles[m])
-                py = python_ms(bundles[m])
+                row = {}
+                for label, agent in (("cold", cold), ("warm", warm)):
+                    gate, rec = agent.gate(bundles[m])
+                    row[label] = gate - args.settle_ms
+                    ts = next(c for c in rec["checks"] if c["check"] == "torchscript")
+                    row["check_" + label] = ts.get("duration_ms", 0)
+                row["python"] = python_ms(bundles[m])
                 if round_no == 0:
                     continue
-                ts = next(c for c in rec["checks"] if c["check"] == "torchscript")
-                s = samples[m]
-                s["agent"].append(gate - args.settle_ms)
-                s["python"].append(py)
-                s["check_ms"].append(ts.get("duration_ms", 0))
+                for k, v in row.items():
+                    samples[m][k].append(v)
+        workers = warm.workers()
+        if not workers or cold.workers():
+            raise SystemExit(f"expected a warm worker under the warm agent only: warm {workers}, "
+                             f"cold {cold.workers()}")
+        worker_rss = sum(int(Path(f"/proc/{w}/status").read_text().split("VmRSS:")[1].split()[0])
+                         for w in workers)
+        agent_rss = warm.rss_kib()
     finally:
-        agent.stop()
+        cold.stop()
+        warm.stop()
     print(f"gate time, claim to decision (rename to promoted record minus settle_ms = {args.settle_ms}),"
           f" median of {args.runs} alternating rounds, {args.cases} cases, threads = 1, "
           f"{os.cpu_count()} CPUs, ms:")
-    print(f"  {'model':20}{'agent (cold)':>13}{'python':>9}{'ratio':>8}{'plugin check':>14}")
+    print(f"  {'model':20}{'cold':>8}{'warm':>8}{'python':>8}{'cold/py':>9}{'warm/py':>9}"
+          f"{'check cold':>12}{'check warm':>12}")
     for m in models:
         s = {k: statistics.median(v) for k, v in samples[m].items()}
-        print(f"  {m:20}{s['agent']:13.0f}{s['python']:9.0f}{s['agent'] / s['python']:8.2f}"
-              f"{s['check_ms']:14.0f}")
-    print("  plugin check: the torchscript check's duration in the agent (process start, sandbox, LibTorch"
-          " initialisation, the plugin's work); warm_worker_bench.py measures what a warm worker removes")
+        print(f"  {m:20}{s['cold']:8.0f}{s['warm']:8.0f}{s['python']:8.0f}{s['cold'] / s['python']:9.2f}"
+              f"{s['warm'] / s['python']:9.2f}{s['check_cold']:12.0f}{s['check_warm']:12.0f}")
+    print("  check: the torchscript check's duration in the agent (cold: process start, sandbox, LibTorch"
+          " initialisation, the plugin's work; warm: a sandboxed child of the worker, the plugin's work)")
+    print(f"  RSS: warm agent {agent_rss / 1024:.0f} MiB, its warm worker(s) {worker_rss / 1024:.0f} MiB")
     print(f"reproduce: /usr/bin/python3 scripts/bench/gate_bench.py --runs {args.runs} --models {args.models} "
           f"--cases {args.cases} --settle-ms {args.settle_ms}")
     if not args.keep:
