@@ -272,7 +272,7 @@ sandbox::LayerSet ReadRequired(TableReader& options, const SandboxConfig& sandbo
 WarmOptions ReadWarm(TableReader& options) {
   WarmOptions warm;
   if (auto v = options.Bool("warm", Presence::kOptional)) warm.enabled = *v;
-  if (auto v = options.Int("warm_workers", Presence::kOptional, 1, 64)) {
+  if (auto v = options.Int("warm_workers", Presence::kOptional, 0, 64)) {
     warm.workers = static_cast<std::size_t>(*v);
   }
   if (auto v = options.Int("warm_idle_s", Presence::kOptional, 1, 7 * 86400)) {

@@ -1,8 +1,15 @@
 // A [[checks]] entry whose kind is not built in: the plugin bundlegate-check-<kind> (SPEC.md
-// "Plugins"), run once per bundle as a sandboxed child process driven from the event loop.
+// "Plugins"), run per bundle as a sandboxed child process driven from the event loop: a cold
+// run (fork, exec, one request), or, for a plugin whose --describe says "serve": true and where
+// the agent keeps warm workers (CheckBuildContext::warm_workers), a request to a warm worker
+// (worker_pool.h) whose fresh child is confined by the very sandbox spec a cold run of the
+// bundle would get; whatever the warm path cannot do for a bundle, it runs cold (noted in
+// details.runner.notes).
 //
 // The runner's own options in the [[checks]] table (see plugin_launch.h for their meaning):
-//   timeout_s (default 300), memory_mb (8192; 0: none), cpu_s (0: none), max_output_kb (1024).
+//   timeout_s (default 300), memory_mb (8192; 0: none), cpu_s (0: none), max_output_kb (1024),
+//   tmpfs_mb, pids_max, require_isolation; warm (true), warm_workers (0: the agent's
+//   `workers`), warm_idle_s (600).
 // Every other key (but `kind`) goes to the plugin, as JSON, in the request's "config".
 //
 // At build time the plugin is found (a config error naming the kind and the directories

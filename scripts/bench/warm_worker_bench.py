@@ -14,9 +14,9 @@ the same work as the Python reference: deterministic "off", no batch or edge cas
          and kept: per request, the time from writing the frame to reading the whole response:
          fork a fresh child of the worker (LibTorch already initialised), load the model, run
          the cases, forward the result
-Both run without the plugin sandbox, so the ratio is that of the runtime's start-up alone; the
-agent's sandbox costs each path the same per run (scripts/bench on the sandbox branch measures
-it). The agent does not use --serve yet (serve.h says what is missing).
+Both run without the plugin sandbox (the frames ask for no layers), so the ratio is that of the
+runtime's start-up alone; the agent's sandbox costs each path about the same per run
+(sandbox_cost.py). gate_bench.py measures both paths through the agent, sandbox included.
 """
 import argparse
 import json
@@ -47,11 +47,14 @@ class Worker:
         self.n += 1
         body = request.encode()
         t0 = time.perf_counter()
-        self.proc.stdin.write(json.dumps({"id": self.n, "timeout_ms": 120000, "bytes": len(body)}).encode()
-                              + b"\n" + body)
+        frame = {"id": self.n, "timeout_ms": 120000, "max_output_bytes": 1 << 20,
+                 "bundle_dir": json.loads(request)["bundle_dir"], "sandbox": {"layers": []},
+                 "bytes": len(body)}
+        self.proc.stdin.write(json.dumps(frame).encode() + b"\n" + body)
         self.proc.stdin.flush()
         env = json.loads(self.proc.stdout.readline())
         result = json.loads(self.proc.stdout.read(env["bytes"])) if env["bytes"] else None
+        self.proc.stdout.read(env.get("stderr_bytes", 0))
         ms = (time.perf_counter() - t0) * 1000
         if env["outcome"] != "result" or result["status"] != "pass":
             raise SystemExit(f"warm check failed: {env} {result}")

@@ -147,7 +147,7 @@ TEST_CASE("warm worker: bundles go through one worker, each checked in a fresh c
   CHECK(VerifyAudit(root) == 0);
 }
 
-TEST_CASE("warm worker: a crash or a hang is that bundle's verdict; the worker serves the next") {
+TEST_CASE("warm worker: a crash or a hang is that bundle's verdict, and the worker serves the next") {
   AgentRoot root;
   const std::string plugins = InstallPlugin(root);
   root.WriteConfig("workers = 1\nplugin_dirs = [\"" + plugins + "\"]\n",
@@ -249,7 +249,7 @@ TEST_CASE("warm worker: SIGHUP keeps the worker of an unchanged plugin, replaces
   CHECK(WaitUntil([&] { return ::kill(first, 0) != 0; }, Millis(20000)));  // the old one went
 }
 
-TEST_CASE("warm worker: an idle worker is reaped; warm = false runs cold") {
+TEST_CASE("warm worker: an idle worker is reaped, and warm = false runs cold") {
   AgentRoot root;
   const std::string plugins = InstallPlugin(root);
   Configure(root, plugins, "warm_idle_s = 1\n");

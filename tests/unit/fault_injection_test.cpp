@@ -82,7 +82,7 @@ TEST_CASE("a rule fails the named operation on matching paths only, with its err
   REQUIRE(FaultInjectionActive());
 }
 
-TEST_CASE("nth and count pick which calls fail; count 0 is forever") {
+TEST_CASE("nth and count pick which calls fail, and count 0 is forever") {
   ClearRules clear;
   test::TempDir tmp;
   Env& env = Env::Default();
@@ -99,7 +99,7 @@ TEST_CASE("nth and count pick which calls fail; count 0 is forever") {
   CHECK(env.Rename(tmp / "d1", tmp / "e1", RenameMode::kNoReplace).ok());
 }
 
-TEST_CASE("a pattern with * is a glob over the whole path; several rules at once") {
+TEST_CASE("a pattern with * is a glob over the whole path, and several rules apply at once") {
   ClearRules clear;
   test::TempDir tmp;
   std::filesystem::create_directories(tmp / "work/abc/bundle");

@@ -284,7 +284,7 @@ TEST_CASE("STACK_GLOBAL is resolved through the memo, and refused when it cannot
   CHECK(Walk(P4(Short("collections") + Short("OrderedDict") + "\x93" ")R")).ok());
 }
 
-TEST_CASE("only globals may be called; only objects may take state") {
+TEST_CASE("only globals may be called, and only objects may take state") {
   // getattr(__import__('os'), 'system')('id'): the last call is of a call's result.
   const std::string chain = Glob("builtins", "getattr") + Glob("builtins", "__import__") +
                             Uni("os") + "\x85R" + Uni("system") + "\x86R" + Uni("id") + "\x85R";

@@ -59,7 +59,7 @@ TEST_CASE("a good bundle passes every check, in order") {
   CHECK(r.manifest_sha256.size() == 64);
 }
 
-TEST_CASE("every check runs after one fails; the first failure gives the reason") {
+TEST_CASE("every check runs after one fails, and the first failure gives the reason") {
   test::TempDir tmp;
   const std::string dir = test::WriteBundle(tmp / "b");
   {  // tampered in place: same size, other bytes

@@ -31,7 +31,7 @@ TEST_CASE("a symlinked directory makes a bundle ready to reject at once") {
   CHECK(r.observation.why_not.find("parity") != std::string::npos);
 }
 
-TEST_CASE("a missing file still waits; an unparsable manifest says so") {
+TEST_CASE("a missing file still waits, and an unparsable manifest says so") {
   test::TempDir tmp;
   test::WriteBundle(tmp / "b");
   std::filesystem::remove(tmp / "b/model.pt");
