@@ -48,6 +48,25 @@ std::vector<MetricFamily> Agent::Impl::CollectMetrics() const {
   }
   out.push_back(std::move(state));
 
+  if (warm_workers_) {
+    MetricFamily workers = Family("bundlegate_warm_workers",
+                                  "Warm plugin workers (a plugin's --serve process), by plugin kind "
+                                  "and state: starting, idle, busy.",
+                                  "", MetricType::kGauge);
+    MetricFamily starts = Family("bundlegate_warm_worker_starts",
+                                 "Warm plugin workers started, by plugin kind (a worker that died "
+                                 "or was reaped when idle is replaced by a new start).",
+                                 "", MetricType::kCounter);
+    for (const auto& [kind, st] : warm_workers_->Stats()) {
+      AddSample(workers, static_cast<double>(st.starting), {{"kind", kind}, {"state", "starting"}});
+      AddSample(workers, static_cast<double>(st.idle), {{"kind", kind}, {"state", "idle"}});
+      AddSample(workers, static_cast<double>(st.busy), {{"kind", kind}, {"state", "busy"}});
+      AddSample(starts, static_cast<double>(st.started), {{"kind", kind}});
+    }
+    out.push_back(std::move(workers));
+    out.push_back(std::move(starts));
+  }
+
   MetricFamily stages = Family("bundlegate_bundles",
                                "Bundles on their way: settling in the inbox, settled and waiting "
                                "for a worker, in work (claimed, being checked or decided), held "

@@ -73,6 +73,8 @@ class WarmWorker : public std::enable_shared_from_this<WarmWorker> {
   void OnChange(std::function<void()> changed) { changed_ = std::move(changed); }
 
   bool idle() const { return state_ == State::kIdle; }
+  bool busy() const { return state_ == State::kBusy; }
+  bool starting() const { return state_ == State::kStarting || state_ == State::kNew; }
   bool dead() const { return state_ == State::kDead; }
   pid_t pid() const { return pid_; }  // as the agent sees it (the sandbox's first process)
   std::uint64_t served() const { return served_; }

@@ -25,8 +25,9 @@ void Answer(asio::io_context& loop, std::function<void(PoolAnswer)> done, PoolAn
 
 }  // namespace
 
-WorkerPool::WorkerPool(asio::io_context& loop, WorkerPoolOptions options)
-    : loop_(loop), options_(std::move(options)), timer_(loop) {}
+WorkerPool::WorkerPool(asio::io_context& loop, WorkerPoolOptions options,
+                       std::shared_ptr<std::uint64_t> started)
+    : loop_(loop), options_(std::move(options)), started_(std::move(started)), timer_(loop) {}
 
 WorkerPool::~WorkerPool() {
   // Possibly off the loop (the last pipeline released elsewhere): the workers end on it.
@@ -105,7 +106,7 @@ void WorkerPool::StartWorker() {
   });
   workers_.push_back(worker);
   ++starting_;
-  ++started_;
+  ++*started_;
   worker->Start([weak, worker](Status ready) {
     auto pool = weak.lock();
     if (!pool) return;
@@ -170,6 +171,15 @@ void WorkerPool::ReapIdle() {
   Dispatch();
 }
 
+void WorkerPool::AddStats(WarmWorkerStats* stats) const {
+  for (const auto& w : workers_) {
+    stats->starting += w->starting();
+    stats->idle += w->idle();
+    stats->busy += w->busy();
+  }
+  stats->started = *started_;
+}
+
 void WorkerPool::Shutdown() {
   shut_down_ = true;
   std::deque<Waiting> cold;
@@ -198,20 +208,34 @@ Result<std::shared_ptr<WorkerPool>> WarmWorkers::PoolFor(const std::string& path
     it = it->second.expired() ? pools_.erase(it) : std::next(it);
   }
   if (auto running = pools_[key].lock()) return running;
-  auto pool = std::make_shared<WorkerPool>(loop_, std::move(options));
+  auto& started = started_[options.kind];
+  if (!started) started = std::make_shared<std::uint64_t>(0);
+  auto pool = std::make_shared<WorkerPool>(loop_, std::move(options), started);
   pools_[key] = pool;
   return pool;
 }
 
-void WarmWorkers::Shutdown() {
+std::vector<std::shared_ptr<WorkerPool>> WarmWorkers::Alive() {
   std::vector<std::shared_ptr<WorkerPool>> pools;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [key, weak] : pools_) {
+    if (auto p = weak.lock()) pools.push_back(std::move(p));
+  }
+  return pools;
+}
+
+void WarmWorkers::Shutdown() {
+  for (const auto& p : Alive()) p->Shutdown();
+}
+
+std::map<std::string, WarmWorkerStats> WarmWorkers::Stats() {
+  std::map<std::string, WarmWorkerStats> out;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [key, weak] : pools_) {
-      if (auto p = weak.lock()) pools.push_back(std::move(p));
-    }
+    for (const auto& [kind, started] : started_) out[kind].started = *started;
   }
-  for (const auto& p : pools) p->Shutdown();
+  for (const auto& p : Alive()) p->AddStats(&out[p->kind()]);
+  return out;
 }
 
 }  // namespace bg

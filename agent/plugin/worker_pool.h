@@ -46,6 +46,12 @@ struct WorkerPoolOptions {
   std::uint64_t max_payload = 1 << 20;
 };
 
+// For /metrics: one plugin kind's workers now, and how many were ever started.
+struct WarmWorkerStats {
+  std::size_t starting = 0, idle = 0, busy = 0;
+  std::uint64_t started = 0;  // since the agent started (monotonic across reloads)
+};
+
 struct PoolAnswer {
   bool ran = false;  // false: not run; run it cold (`note` says why)
   ChildOutcome outcome;
@@ -56,7 +62,9 @@ struct PoolAnswer {
 
 class WorkerPool : public std::enable_shared_from_this<WorkerPool> {
  public:
-  WorkerPool(boost::asio::io_context& loop, WorkerPoolOptions options);
+  // `started`: the kind's start counter, shared by its pools across reloads.
+  WorkerPool(boost::asio::io_context& loop, WorkerPoolOptions options,
+             std::shared_ptr<std::uint64_t> started = std::make_shared<std::uint64_t>(0));
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -69,7 +77,9 @@ class WorkerPool : public std::enable_shared_from_this<WorkerPool> {
 
   boost::asio::io_context& loop() { return loop_; }
   std::size_t live_workers() const;
-  std::uint64_t started() const { return started_; }
+  const std::string& kind() const { return options_.kind; }
+  // Adds this pool's workers to `stats` (on the loop).
+  void AddStats(WarmWorkerStats* stats) const;
 
  private:
   struct Waiting {
@@ -89,7 +99,7 @@ class WorkerPool : public std::enable_shared_from_this<WorkerPool> {
   std::vector<std::shared_ptr<WarmWorker>> workers_;
   std::deque<Waiting> waiting_;
   std::size_t starting_ = 0;
-  std::uint64_t started_ = 0;
+  std::shared_ptr<std::uint64_t> started_;
   std::chrono::steady_clock::time_point backoff_until_{};
   std::chrono::seconds backoff_{kStartBackoffInitial};
   std::string unavailable_;  // why the last start failed
@@ -108,11 +118,15 @@ class WarmWorkers {
   boost::asio::io_context& loop() { return loop_; }
   // Stops every worker of every pool still alive (the agent is stopping). On the loop's thread.
   void Shutdown();
+  // Per plugin kind, every pool still alive (on the loop's thread).
+  std::map<std::string, WarmWorkerStats> Stats();
 
  private:
+  std::vector<std::shared_ptr<WorkerPool>> Alive();
   boost::asio::io_context& loop_;
   std::mutex mu_;
   std::map<std::string, std::weak_ptr<WorkerPool>> pools_;
+  std::map<std::string, std::shared_ptr<std::uint64_t>> started_;  // by kind
 };
 
 }  // namespace bg

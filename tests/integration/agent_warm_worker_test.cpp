@@ -185,14 +185,16 @@ TEST_CASE("warm worker: kill -9 of the worker mid-check is plugin-crashed, then 
   REQUIRE(first > 0);
 
   root.Drop("victim", Named("slow"));
-  // The worker is busy once a request child (a --serve process under it) exists.
+  // The worker is busy once a request child (a --serve process under it) exists. Only this
+  // test's plugin (other tests' workers may run at the same time).
   pid_t worker = 0;
   REQUIRE(WaitUntil([&] {
     for (const auto& e : fs::directory_iterator("/proc")) {
       const std::string name = e.path().filename();
       if (name.find_first_not_of("0123456789") != std::string::npos) continue;
       const pid_t pid = std::stoi(name);
-      if (IsServe(pid) && IsServe(ParentOf(pid)) && !IsServe(ParentOf(ParentOf(pid)))) {
+      if (IsServe(pid) && Argv(pid)[0].rfind(plugins, 0) == 0 && IsServe(ParentOf(pid)) &&
+          !IsServe(ParentOf(ParentOf(pid)))) {
         worker = ParentOf(pid);
         return true;
       }
