@@ -132,7 +132,7 @@ Status Agent::Impl::Start() {
   probe_pool_ = std::make_unique<boost::asio::thread_pool>(1);
   io_pool_ = std::make_unique<boost::asio::thread_pool>(1);
   work_ = std::make_unique<WorkArea>(config_.paths, facts_.inbox_same_fs, env_,
-                                     config_.sandbox.plugin_gid >= 0 && ::geteuid() == 0);
+                                     WorkOpenToPlugins(config_));
   executor_ = std::make_unique<DecisionExecutor>(config_, *work_, *audit_, env_);
   layout_ = executor_->layout();
   BG_RETURN_IF_ERROR(StartHttp());

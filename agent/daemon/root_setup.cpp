@@ -1,5 +1,7 @@
 #include "agent/daemon/root_setup.h"
 
+#include "agent/plugin/plugin_launch.h"
+
 #include <unistd.h>
 
 #include <sys/stat.h>
@@ -27,6 +29,11 @@ Status MakeDirs(const std::string& path) {
 
 }  // namespace
 
+bool WorkOpenToPlugins(const Config& config) {
+  return ::geteuid() == 0 &&
+         PluginGroupIsExclusive(config.sandbox.plugin_uid, config.sandbox.plugin_gid);
+}
+
 Result<RootFacts> PrepareRoot(const Config& config) {
   const PathsConfig& p = config.paths;
   for (const auto& dir : {p.root, p.inbox, p.work, p.serving, p.quarantine}) {
@@ -36,7 +43,8 @@ Result<RootFacts> PrepareRoot(const Config& config) {
   // work/: the agent's alone, but where plugins run as a user of their own, traversable (not
   // listable) by their group, which each work/<id> inherits (work_area.h: a warm worker reaches
   // the bundle it is handed).
-  if (config.sandbox.plugin_gid >= 0 && ::geteuid() == 0 &&
+  const bool open_to_plugins = WorkOpenToPlugins(config);
+  if (open_to_plugins &&
       ::chown(p.work.c_str(), 0, static_cast<gid_t>(config.sandbox.plugin_gid)) == 0) {
     ::chmod(p.work.c_str(), 02710);
   } else {

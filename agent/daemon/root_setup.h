@@ -14,4 +14,9 @@ struct RootFacts {
 
 Result<RootFacts> PrepareRoot(const Config& config);
 
+// Whether work/ is opened to the plugin user's group (mode 2710, work_area.h): where the agent
+// is root and that group is the plugin user's alone (PluginGroupIsExclusive), so that warm
+// workers, running as the plugin user, can reach the bundles they are handed.
+bool WorkOpenToPlugins(const Config& config);
+
 }  // namespace bg

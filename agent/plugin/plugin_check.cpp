@@ -1,5 +1,7 @@
 #include "agent/plugin/plugin_check.h"
 
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <cstdio>
@@ -289,6 +291,20 @@ std::shared_ptr<WorkerPool> PoolFor(const std::string& path, const std::string& 
                                     const std::optional<PluginDescription>& known) {
   if (!ctx.warm_workers || !warm.enabled || ctx.config == nullptr) return nullptr;
   if (known && !known->serve) return nullptr;
+  const SandboxConfig& sc = ctx.config->sandbox;
+  if (::geteuid() == 0 && !PluginGroupIsExclusive(sc.plugin_uid, sc.plugin_gid)) {
+    // work/ stays the agent's alone (root_setup.h): a worker running as the plugin user could
+    // not reach the bundles, so every run is cold.
+    static std::once_flag once;
+    std::call_once(once, [&sc] {
+      std::fprintf(stderr,
+                   "bundlegate: note: warm workers are off: plugins run as \"%s\", whose group "
+                   "is not its own (create the bundlegate-plugin user: systemd-sysusers, or "
+                   "scripts/bootstrap)\n",
+                   sc.plugin_user.c_str());
+    });
+    return nullptr;
+  }
   const std::string& work = ctx.config->paths.work;
   WorkerPoolOptions options;
   options.kind = kind;

@@ -1,6 +1,8 @@
 #include "agent/plugin/plugin_launch.h"
 
 #include <glob.h>
+#include <grp.h>
+#include <pwd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -98,6 +100,27 @@ PluginSandbox PluginSandboxFor(const Config& config) {
 const PluginSandbox& DefaultPluginSandbox() {
   static const PluginSandbox sandbox = PluginSandboxFor(DefaultConfig());
   return sandbox;
+}
+
+bool PluginGroupIsExclusive(long uid, long gid) {
+  if (uid < 0 || gid < 0) return false;
+  const passwd* self = ::getpwuid(static_cast<uid_t>(uid));
+  if (self == nullptr) return false;
+  const std::string name = self->pw_name;
+  bool exclusive = true;
+  ::setpwent();
+  while (const passwd* pw = ::getpwent()) {
+    if (pw->pw_gid == static_cast<gid_t>(gid) && pw->pw_uid != static_cast<uid_t>(uid)) {
+      exclusive = false;
+    }
+  }
+  ::endpwent();
+  if (const group* gr = ::getgrgid(static_cast<gid_t>(gid))) {
+    for (char** m = gr->gr_mem; m != nullptr && *m != nullptr; ++m) {
+      if (name != *m) exclusive = false;
+    }
+  }
+  return exclusive;
 }
 
 std::vector<std::string> PluginEnvironment() {

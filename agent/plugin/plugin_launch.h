@@ -58,6 +58,12 @@ PluginSandbox PluginSandboxFor(const Config& config);
 // From the built-in defaults (DefaultConfig(): plugin user resolved).
 const PluginSandbox& DefaultPluginSandbox();
 
+// Whether group `gid` belongs to the plugin user `uid` alone: no other account has it as its
+// primary group, and it lists no member but that user. Where plugins run as a user of their
+// own (the agent is root), work/ is opened to this group for the warm workers (work_area.h)
+// only when it is: nobody's nogroup, say, is shared with other daemons.
+bool PluginGroupIsExclusive(long uid, long gid);
+
 // The plugin's environment ("NAME=value" strings), without TMPDIR.
 std::vector<std::string> PluginEnvironment();
 

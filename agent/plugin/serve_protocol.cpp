@@ -107,10 +107,13 @@ IsolationReport IsolationFromJson(const Json& j) {
     sandbox::LayerOutcome l;
     if (!sandbox::ParseLayerName(name, &l.layer) || !value.is_object()) continue;
     l.name = name;
-    const bool applied = value.value("applied", false);
-    l.state = applied ? sandbox::LayerState::kApplied
-              : value.value("off", false) ? sandbox::LayerState::kOff
-                                          : sandbox::LayerState::kNotApplied;
+    auto flag = [&value](const char* key) {
+      const auto it = value.find(key);
+      return it != value.end() && it->is_boolean() && it->get<bool>();
+    };
+    l.state = flag("applied") ? sandbox::LayerState::kApplied
+              : flag("off")   ? sandbox::LayerState::kOff
+                              : sandbox::LayerState::kNotApplied;
     l.why = StringOr(value, "why");
     for (const auto& [key, fact] : value.items()) {
       if (key == "applied" || key == "off" || key == "why" || !fact.is_string()) continue;

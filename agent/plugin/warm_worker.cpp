@@ -1,5 +1,6 @@
 #include "agent/plugin/warm_worker.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,14 +16,15 @@ namespace {
 namespace asio = boost::asio;
 using ErrorCode = boost::system::error_code;
 constexpr auto kCancelPoll = std::chrono::milliseconds(250);
+constexpr auto kReapPoll = std::chrono::milliseconds(20);
 constexpr std::size_t kMaxReportBytes = 1024;
 
 std::string LastLine(const std::string& text) {
-  std::size_t end = text.find_last_not_of("\r\n");
+  const std::size_t end = text.find_last_not_of("\r\n");
   if (end == std::string::npos) return "";
-  const std::size_t begin = text.rfind('\n', end);
-  return text.substr(begin == std::string::npos ? 0 : begin + 1,
-                     end - (begin == std::string::npos ? 0 : begin + 1) + 1);
+  const std::size_t nl = text.rfind('\n', end);
+  const std::size_t begin = nl == std::string::npos ? 0 : nl + 1;
+  return text.substr(begin, end - begin + 1);
 }
 
 }  // namespace
@@ -31,7 +33,7 @@ WarmWorker::WarmWorker(asio::io_context& loop, std::string kind, ChildRun run,
                        std::uint64_t max_payload)
     : loop_(loop), kind_(std::move(kind)), run_(std::move(run)), reader_(max_payload),
       in_(loop), out_(loop), err_(loop), report_(loop), pidfd_(loop), deadline_(loop),
-      cancel_timer_(loop) {}
+      cancel_timer_(loop), reap_timer_(loop) {}
 
 WarmWorker::~WarmWorker() {
   if (reaped_) return;
@@ -67,14 +69,14 @@ void WarmWorker::Start(Ready ready) {
 void WarmWorker::ReadOut() {
   out_.async_read_some(asio::buffer(out_buf_), [self = shared_from_this()](const ErrorCode& ec,
                                                                            std::size_t n) {
-    if (self->state_ == State::kDead) return;
+    if (self->state_ == State::kDead || self->state_ == State::kDying) return;
     if (ec) {
-      self->Broken("it closed its output");
+      self->Broken("it closed its output", Cause::kNone);
       return;
     }
     self->reader_.Feed(std::string_view(self->out_buf_.data(), n));
     self->OnOutput();
-    if (self->state_ != State::kDead) self->ReadOut();
+    self->ReadOut();
   });
 }
 
@@ -95,7 +97,7 @@ void WarmWorker::ReadErr() {
 void WarmWorker::ReadReport() {
   report_.async_read_some(asio::buffer(report_buf_), [self = shared_from_this()](
                                                          const ErrorCode& ec, std::size_t n) {
-    if (self->state_ == State::kDead) return;
+    if (self->state_ == State::kDead || self->state_ == State::kDying) return;
     if (ec) {
       self->report_eof_ = true;
       self->MaybeReady();
@@ -114,20 +116,31 @@ void WarmWorker::WatchExit() {
   pidfd_.assign(fd);
   pidfd_.async_wait(asio::posix::stream_descriptor::wait_read,
                     [self = shared_from_this()](const ErrorCode& ec) {
-                      if (!ec) self->OnExited();
+                      if (ec || self->state_ == State::kDead) return;
+                      if (self->state_ != State::kDying) self->Broken("it exited", Cause::kNone);
+                      self->OnExited();
                     });
 }
 
 void WarmWorker::OnOutput() {
-  if (state_ == State::kStarting) {
-    if (!hello_) {
-      pid_t inner = 0;
-      hello_ = reader_.ReadHello(kind_, &inner);
-      if (!reader_.error().empty()) return Broken(reader_.error());
+  try {
+    if (state_ == State::kStarting) {
+      if (!hello_) {
+        pid_t inner = 0;
+        hello_ = reader_.ReadHello(kind_, &inner);
+        if (!reader_.error().empty()) return Broken(reader_.error());
+      }
+      MaybeReady();
+      return;
     }
-    MaybeReady();
-    return;
+    if (state_ == State::kIdle) return Broken("it wrote while no request was out");
+    HandleResponses();
+  } catch (const std::exception& e) {  // a response the agent could not even read
+    Broken(std::string("it broke the protocol: ") + e.what());
   }
+}
+
+void WarmWorker::HandleResponses() {
   while (state_ == State::kBusy) {
     auto response = reader_.Next();
     if (!reader_.error().empty()) return Broken("it broke the protocol: " + reader_.error());
@@ -138,14 +151,8 @@ void WarmWorker::OnOutput() {
     ++served_;
     if (response->outcome == "refused") {
       // It cannot fork safely any more: replaced; the caller runs this bundle cold.
-      auto done = std::move(pending_->done);
-      pending_.reset();
+      Complete(ChildOutcome(), "the warm worker refused it (" + response->message + ")", true);
       Broken("it refused a request: " + response->message);
-      if (done) {
-        asio::post(loop_, [done = std::move(done), why = response->message]() mutable {
-          done(ChildOutcome(), "the warm worker refused it (" + why + ")", true);
-        });
-      }
       return;
     }
     if (response->outcome == "sandbox-error") {
@@ -155,7 +162,6 @@ void WarmWorker::OnOutput() {
     }
     Complete(OutcomeFromResponse(*response), "", false);
   }
-  if (state_ == State::kIdle && !reader_.error().empty()) Broken(reader_.error());
 }
 
 void WarmWorker::MaybeReady() {
@@ -184,8 +190,9 @@ void WarmWorker::Submit(ServeRequest request, std::chrono::milliseconds deadline
   asio::async_write(in_, asio::buffer(*frame),
                     [self = shared_from_this(), frame, id = request.id](const ErrorCode& ec,
                                                                       std::size_t) {
-                      if (ec && self->pending_ && self->pending_->id == id) {
-                        self->Broken("it stopped reading requests");
+                      if (ec && self->state_ == State::kBusy && self->pending_ &&
+                          self->pending_->id == id) {
+                        self->Broken("it stopped reading requests", Cause::kNone);
                       }
                     });
   ArmDeadline(deadline + kWorkerGrace);
@@ -195,12 +202,11 @@ void WarmWorker::Submit(ServeRequest request, std::chrono::milliseconds deadline
 void WarmWorker::ArmDeadline(std::chrono::milliseconds after) {
   deadline_.expires_after(after);
   deadline_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
-    if (ec || self->state_ == State::kDead) return;
+    if (ec) return;
     if (self->state_ == State::kStarting) {
       self->Broken("no hello within " + std::to_string(self->run_.timeout.count() / 1000) + " s");
     } else if (self->state_ == State::kBusy && self->pending_) {
-      self->pending_->timed_out = true;
-      self->Broken("it did not answer within the request's timeout");
+      self->Broken("it did not answer within the request's timeout", Cause::kTimeout);
     }
   });
 }
@@ -211,22 +217,29 @@ void WarmWorker::WatchCancel() {
   cancel_timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
     if (ec || self->state_ != State::kBusy || !self->pending_) return;
     if (self->pending_->cancelled->load()) {
-      self->pending_->cancelled_seen = true;
-      self->Broken("the agent is stopping");
+      self->Broken("the agent is stopping", Cause::kCancel);
     } else {
       self->WatchCancel();
     }
   });
 }
 
-// Unusable from now on: killed, and whatever was pending ends as the worker's failure.
-void WarmWorker::Broken(const std::string& why) {
-  if (state_ == State::kDead) return;
+// Unusable from now on: no request is given to it (dying), its group is killed, and once it
+// is reaped (OnExited) whatever was pending is answered according to `cause`.
+void WarmWorker::Broken(const std::string& why, Cause cause) {
+  if (state_ == State::kDead || state_ == State::kDying) return;
   if (failure_.empty()) failure_ = why;
+  cause_ = cause;
+  const bool was_starting = state_ == State::kStarting || state_ == State::kNew;
+  state_ = State::kDying;
+  deadline_.cancel();
+  cancel_timer_.cancel();
+  if (was_starting) started_failed_ = true;
   KillGroup();
-  OnExited();  // reaps it now, or shortly
+  OnExited();
 }
 
+// Reaps it (polling briefly until the kill has landed), then Finish.
 void WarmWorker::OnExited() {
   if (state_ == State::kDead) return;
   if (!reaped_) {
@@ -234,10 +247,9 @@ void WarmWorker::OnExited() {
     pid_t r;
     while ((r = ::waitpid(pid_, &status, WNOHANG)) < 0 && errno == EINTR) {
     }
-    if (r == 0) {  // not yet: the kill is on its way
-      KillGroup();
-      deadline_.expires_after(std::chrono::milliseconds(20));
-      deadline_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+    if (r == 0) {
+      reap_timer_.expires_after(kReapPoll);
+      reap_timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
         if (!ec) self->OnExited();
       });
       return;
@@ -246,20 +258,47 @@ void WarmWorker::OnExited() {
     if (r > 0 && WIFSIGNALED(status)) death_signal_ = WTERMSIG(status);
     if (r > 0 && WIFEXITED(status)) death_exit_ = WEXITSTATUS(status);
   }
-  const State was = state_;
+  Finish();
+}
+
+// What the dead worker had already written: an answer complete in the pipe counts.
+void WarmWorker::DrainOutput() {
+  if (!out_.is_open()) return;
+  const int fd = out_.native_handle();
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) reader_.Feed(std::string_view(buf, static_cast<std::size_t>(n)));
+  }
+}
+
+void WarmWorker::Finish() {
+  const bool was_starting = started_failed_;
+  if (pending_ && cause_ == Cause::kNone) {
+    // Died by itself: use an answer it finished before it went.
+    state_ = State::kBusy;
+    DrainOutput();
+    try {
+      HandleResponses();
+    } catch (const std::exception&) {
+    }
+    if (state_ == State::kIdle) state_ = State::kDying;
+  }
   state_ = State::kDead;
   deadline_.cancel();
   cancel_timer_.cancel();
+  reap_timer_.cancel();
   ErrorCode ignored;
   for (auto* sd : {&in_, &out_, &err_, &report_, &pidfd_}) sd->close(ignored);
   sandbox_.reset();
-  if (failure_.empty()) {
+  if (failure_.empty() || cause_ == Cause::kNone) {
     failure_ = death_signal_ ? "it was killed by " + SignalName(death_signal_)
                              : "it exited with status " + std::to_string(death_exit_);
   }
   const std::string last = LastLine(err_tail_);
   if (!last.empty()) failure_ += " (its last words: " + last.substr(0, 300) + ")";
-  if (was == State::kStarting) {
+  if (was_starting) {
     if (auto r = std::move(ready_)) {
       asio::post(loop_, [r = std::move(r), s = Status::Error("the warm worker did not start: " + failure_)] {
         r(s);
@@ -267,17 +306,29 @@ void WarmWorker::OnExited() {
     }
   } else if (pending_) {
     ChildOutcome o;
-    o.timed_out = pending_->timed_out;
-    o.cancelled = pending_->cancelled_seen;
-    if (!o.timed_out && !o.cancelled) {
-      if (death_signal_ != 0) {
-        o.signal = death_signal_;
-      } else {
-        o.start_error = Status::Error("the warm worker failed while checking: " + failure_);
-      }
-    }
     o.err_tail = err_tail_;
-    Complete(std::move(o), "the warm worker failed while checking this bundle: " + failure_, false);
+    const std::string note = "the warm worker failed while checking this bundle: " + failure_;
+    switch (cause_) {
+      case Cause::kTimeout:
+        o.timed_out = true;
+        Complete(std::move(o), note, false);
+        break;
+      case Cause::kCancel:
+        o.cancelled = true;
+        Complete(std::move(o), note, false);
+        break;
+      case Cause::kAgent:
+        Complete(std::move(o), note + ": ran cold", true);
+        break;
+      case Cause::kNone:
+        if (death_signal_ != 0) {  // killed from outside, as a cold run can be
+          o.signal = death_signal_;
+          Complete(std::move(o), note, false);
+        } else {  // its own exit: nothing the bundle could have caused
+          Complete(std::move(o), note + ": ran cold", true);
+        }
+        break;
+    }
   }
   Changed();
 }

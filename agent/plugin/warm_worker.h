@@ -12,11 +12,16 @@
 // One request at a time. Its answer is a ChildOutcome as a cold run gives one, judged by the
 // same InterpretPluginRun. Besides the worker's own per-request timeout, the agent keeps a
 // deadline of its own (the request's timeout plus kWorkerGrace): a worker that does not answer
-// by then is killed, and the request is a timeout. A worker that dies, closes its stdout or
-// breaks the protocol while a request is out is killed (its whole process group, and with its
-// PID namespace every child it had), and that request ends as plugin-crashed (death by a
-// signal) or plugin-error (anything else), with a note saying the warm worker failed. A dead
-// worker is never reused: the pool starts a fresh one.
+// by then is killed, and the request is a timeout. What becomes of a request whose worker ends
+// while it is out depends on who ended it:
+//   killed by a signal the agent did not send (kill -9, the OOM killer: the worker's cgroup
+//     holds its children, so a bundle's allocations can get it killed)   plugin-crashed
+//   killed by the agent for the request's timeout, or for shutdown      timeout, cancelled
+//   anything else the bundle cannot have caused: the worker broke the protocol, wrote while
+//     idle, exited by itself, refused                                   run cold (`run_cold`)
+// An answer already complete in the pipe when the worker dies is used. A worker being killed
+// takes no request (it is "dying" until reaped), and a dead worker is never reused: the pool
+// starts a fresh one.
 //
 // Thread safety: every method on the loop's thread; every callback is posted to the loop (never
 // run inside a method). Destroying a worker kills and reaps it.
@@ -67,15 +72,16 @@ class WarmWorker : public std::enable_shared_from_this<WarmWorker> {
   // Only when idle(). `done` once, on the loop.
   void Submit(ServeRequest request, std::chrono::milliseconds deadline,
               const std::atomic<bool>* cancelled, Answer done);
-  // Kills it (the whole group); a pending request ends as a failure of the worker.
+  // Kills it (the whole group); a pending request runs cold.
   void Kill();
   // Called on the loop whenever it becomes idle again or dies.
   void OnChange(std::function<void()> changed) { changed_ = std::move(changed); }
 
-  bool idle() const { return state_ == State::kIdle; }
+  bool idle() const { return state_ == State::kIdle; }  // not while dying
   bool busy() const { return state_ == State::kBusy; }
   bool starting() const { return state_ == State::kStarting || state_ == State::kNew; }
   bool dead() const { return state_ == State::kDead; }
+  bool dying() const { return state_ == State::kDying; }
   pid_t pid() const { return pid_; }  // as the agent sees it (the sandbox's first process)
   std::uint64_t served() const { return served_; }
   std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
@@ -83,7 +89,9 @@ class WarmWorker : public std::enable_shared_from_this<WarmWorker> {
   const IsolationReport& isolation() const { return isolation_; }
 
  private:
-  enum class State { kNew, kStarting, kIdle, kBusy, kDead };
+  enum class State { kNew, kStarting, kIdle, kBusy, kDying, kDead };
+  // Why it is being killed (what a pending request becomes).
+  enum class Cause { kNone, kTimeout, kCancel, kAgent };
   void ReadOut();
   void ReadErr();
   void ReadReport();
@@ -91,7 +99,10 @@ class WarmWorker : public std::enable_shared_from_this<WarmWorker> {
   void OnOutput();
   void MaybeReady();
   void OnExited();
-  void Broken(const std::string& why);
+  void Finish();
+  void DrainOutput();
+  void HandleResponses();
+  void Broken(const std::string& why, Cause cause = Cause::kAgent);
   void Complete(ChildOutcome outcome, std::string note, bool run_cold);
   void ArmDeadline(std::chrono::milliseconds after);
   void WatchCancel();
@@ -107,6 +118,8 @@ class WarmWorker : public std::enable_shared_from_this<WarmWorker> {
   bool reaped_ = true;
   bool hello_ = false, report_eof_ = false;
   int death_signal_ = 0, death_exit_ = -1;
+  Cause cause_ = Cause::kNone;
+  bool started_failed_ = false;  // it died before it was ready
   std::string failure_;  // why it stopped being usable
   std::unique_ptr<sandbox::PreparedSandbox> sandbox_;
   IsolationReport isolation_;
@@ -118,12 +131,11 @@ class WarmWorker : public std::enable_shared_from_this<WarmWorker> {
     std::uint64_t id = 0;
     const std::atomic<bool>* cancelled = nullptr;
     Answer done;
-    bool cancelled_seen = false, timed_out = false;
   };
   std::optional<Pending> pending_;
   std::function<void()> changed_;
   boost::asio::posix::stream_descriptor in_, out_, err_, report_, pidfd_;
-  boost::asio::steady_timer deadline_, cancel_timer_;
+  boost::asio::steady_timer deadline_, cancel_timer_, reap_timer_;
   std::vector<char> out_buf_ = std::vector<char>(64 * 1024), err_buf_ = std::vector<char>(4096),
                     report_buf_ = std::vector<char>(1024);
 };

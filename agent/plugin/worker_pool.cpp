@@ -81,15 +81,12 @@ void WorkerPool::Dispatch() {
     ArmTimer();
     return;
   }
-  const std::size_t live = workers_.size();  // starting ones included
-  const bool in_backoff = Clock::now() < backoff_until_;
-  if (in_backoff) {
-    if (live == 0) {  // nothing will free up: cold, now
-      std::deque<Waiting> cold;
-      cold.swap(waiting_);
-      for (auto& w : cold) {
-        Answer(loop_, std::move(w.done), Cold("the warm worker is unavailable (" + unavailable_ + ")"));
-      }
+  const std::size_t live = workers_.size();  // starting and dying ones included
+  if (Clock::now() < backoff_until_) {  // the warm path is off for now: cold, at once
+    std::deque<Waiting> cold;
+    cold.swap(waiting_);
+    for (auto& w : cold) {
+      Answer(loop_, std::move(w.done), Cold("the warm worker is unavailable (" + unavailable_ + ")"));
     }
   } else if (live < options_.max_workers && starting_ < waiting_.size()) {
     StartWorker();
@@ -126,22 +123,47 @@ void WorkerPool::StartWorker() {
 
 void WorkerPool::Assign(const std::shared_ptr<WarmWorker>& worker, Waiting w) {
   const pid_t pid = worker->pid();
+  // Never less than a cold run: the namespaces the worker itself got (as a cold run would,
+  // spawned by the agent) are required of the request child, which must make them without
+  // privilege; where it cannot (no unprivileged user namespaces), it fails closed and the
+  // bundle runs cold.
+  for (sandbox::Layer l : {sandbox::Layer::kNetwork, sandbox::Layer::kMount, sandbox::Layer::kPid}) {
+    if (worker->isolation().applied(l)) w.request.sandbox.required.Add(l);
+  }
+  std::weak_ptr<WorkerPool> weak = weak_from_this();
   worker->Submit(std::move(w.request), w.timeout, w.cancelled,
-                 [done = std::move(w.done), pid, worker](ChildOutcome outcome, std::string note,
-                                                         bool run_cold) {
+                 [done = std::move(w.done), pid, worker, weak](ChildOutcome outcome,
+                                                               std::string note, bool run_cold) {
                    PoolAnswer a;
-                   if (run_cold) {
-                     a.note = std::move(note);
-                     done(std::move(a));
-                     return;
-                   }
-                   a.ran = true;
-                   a.outcome = std::move(outcome);
                    a.note = std::move(note);
-                   a.worker_pid = pid;
-                   a.worker_served = worker->served();
+                   if (auto pool = weak.lock()) pool->Count(run_cold, a.note);
+                   if (!run_cold) {
+                     a.ran = true;
+                     a.outcome = std::move(outcome);
+                     a.worker_pid = pid;
+                     a.worker_served = worker->served();
+                   }
                    done(std::move(a));
                  });
+}
+
+// kMaxColdStreak answers in a row that the worker could not give (refused, unconfinable,
+// its own failure) put the pool in back-off as a failed start does: a plugin whose warm path
+// never works costs one cold run per bundle, not a warm attempt and a cold run.
+void WorkerPool::Count(bool run_cold, const std::string& why) {
+  if (!run_cold) {
+    cold_streak_ = 0;
+    return;
+  }
+  if (++cold_streak_ < kMaxColdStreak) return;
+  cold_streak_ = 0;
+  unavailable_ = why;
+  backoff_until_ = Clock::now() + backoff_;
+  backoff_ = std::min(backoff_ * 2, std::chrono::seconds(kStartBackoffMax));
+  auto workers = workers_;
+  for (const auto& w : workers) {
+    if (w->idle()) w->Kill();
+  }
 }
 
 // One timer: polls for cancellation while requests wait, else wakes for the next idle expiry.

@@ -5,9 +5,11 @@
 // starts workers lazily, when a request finds none idle, up to `max_workers`; a request that
 // finds them all busy waits in line (FIFO). A worker that dies is dropped and replaced by the
 // next request that needs one. A worker idle for `idle_timeout` is stopped. A worker that
-// fails to start puts the pool in back-off (kStartBackoffInitial, doubling up to
-// kStartBackoffMax): meanwhile requests are answered "run it cold" with a note saying why, so
-// a broken plugin installation costs what it cost before warm workers, never a bundle.
+// fails to start, or kMaxColdStreak answers in a row that a worker could not give (it refused,
+// could not confine the request, failed by itself), put the pool in back-off
+// (kStartBackoffInitial, doubling up to kStartBackoffMax): meanwhile requests are answered "run
+// it cold" with a note saying why, so a broken plugin installation costs what it cost before
+// warm workers, never a bundle.
 //
 // The registry keys pools by plugin path, file identity, worker spec and pool options, and
 // holds them weakly: a pipeline built on reload (SIGHUP) shares the running pool while the
@@ -37,6 +39,7 @@ namespace bg {
 
 inline constexpr std::chrono::seconds kStartBackoffInitial{30};
 inline constexpr std::chrono::seconds kStartBackoffMax{600};
+inline constexpr int kMaxColdStreak = 3;
 
 struct WorkerPoolOptions {
   std::string kind;
@@ -93,6 +96,7 @@ class WorkerPool : public std::enable_shared_from_this<WorkerPool> {
   void Assign(const std::shared_ptr<WarmWorker>& worker, Waiting w);
   void ArmTimer();
   void ReapIdle();
+  void Count(bool run_cold, const std::string& why);
 
   boost::asio::io_context& loop_;
   const WorkerPoolOptions options_;
@@ -102,7 +106,8 @@ class WorkerPool : public std::enable_shared_from_this<WorkerPool> {
   std::shared_ptr<std::uint64_t> started_;
   std::chrono::steady_clock::time_point backoff_until_{};
   std::chrono::seconds backoff_{kStartBackoffInitial};
-  std::string unavailable_;  // why the last start failed
+  std::string unavailable_;  // why the warm path is in back-off
+  int cold_streak_ = 0;
   bool shut_down_ = false;
   boost::asio::steady_timer timer_;
 };

@@ -163,6 +163,9 @@ Spec WarmWorkerSpec(const Spec& run, const std::string& readable_root) {
   }
   s.data_paths = {readable_root};
   s.proc_writable = true;
+  // CPU time is a per-request limit (RequestSpec keeps it): the worker's own would add up over
+  // its requests until some later, innocent one is killed by it.
+  s.cpu_seconds = 0;
   return s;
 }
 

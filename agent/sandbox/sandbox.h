@@ -251,8 +251,8 @@ class PreparedSandbox {
 };
 
 // A warm worker's own spec (see "Two callers" above): `run` without seccomp and Landlock (asked
-// for or required), showing `readable_root` (the agent's work/ area) read-only and noexec as its
-// only data path.
+// for or required) and without a CPU-time limit (its requests have theirs), showing
+// `readable_root` (the agent's work/ area) read-only and noexec as its only data path.
 Spec WarmWorkerSpec(const Spec& run, const std::string& readable_root);
 // The spec of one request child of a warm worker: `run` with `bundle_dir` (inside the worker's
 // readable root) as its only data path, and no cgroup of its own (the worker's holds it).

@@ -84,8 +84,9 @@ void CloseAllBut(int keep_a, int keep_b) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != worker) ::_exit(127);
   ::setpgid(0, 0);
+  // Never the worker's request stream on descriptor 0: without /dev/null, no check.
   const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null >= 0) ::dup2(null, STDIN_FILENO);
+  if (null < 0 || ::dup2(null, STDIN_FILENO) < 0) ::_exit(127);
   ::dup2(output_fd, STDOUT_FILENO);
   ::dup2(output_fd, STDERR_FILENO);
   CloseAllBut(result_fd, report_fd);  // the worker's streams, the output pipe's spare end
@@ -138,12 +139,18 @@ class Supervision {
     fds_[kOutput] = {output_fd, POLLIN, 0};
     fds_[kReport] = {report_fd, POLLIN, 0};
     fds_[kExit] = {static_cast<int>(::syscall(SYS_pidfd_open, child, 0)), POLLIN, 0};
+    // Room for all of it up front: a buffer that grew would leave its old copy unwiped in the
+    // heap that the next request's child is forked from.
+    answer_->result.reserve(static_cast<std::size_t>(max_output_) + sizeof(Chunk));
+    answer_->stderr_tail.reserve(kTailCapacity);
+    report_.reserve(kReportCapacity);
   }
   ~Supervision() {
     if (fds_[kExit].fd >= 0) ::close(fds_[kExit].fd);
   }
 
-  // False on a timeout; `overflowed_` when the result grew past its limit.
+  // False on a timeout (or when poll itself fails: `failed()`); `overflowed()` when the result
+  // grew past its limit.
   bool Run() {
     double exited_at = -1;
     while (true) {
@@ -152,17 +159,25 @@ class Supervision {
       // Once the child has exited, what still holds its pipes (a grandchild that left its
       // group where there is no PID namespace) gets a short grace, not the whole deadline.
       if (exited_at >= 0 && (Done() || now - exited_at > 200)) return true;
-      if (fds_[kExit].fd < 0 && exited_at < 0 && Done()) return true;
+      if (exited_at < 0 && fds_[kExit].fd < 0 && Done()) {
+        // No pidfd (a kernel before 5.3): the pipes closed, so wait for the exit itself (the
+        // sandbox's supervisor relays the status after the payload's pipes have closed).
+        if (Exited()) return true;
+        ::usleep(5000);
+        continue;
+      }
       const double left = exited_at >= 0 ? 50 : std::min(deadline_ - now, 1000.0);
       const int r = ::poll(fds_, kCount, static_cast<int>(left) + 1);
       if (r < 0 && errno == EINTR) continue;
-      if (r < 0) return false;
+      if (r < 0) {
+        failed_ = true;
+        return false;
+      }
       if (fds_[kExit].fd >= 0 && (fds_[kExit].revents & POLLIN) && exited_at < 0) {
         exited_at = NowMs();
         ::kill(-child_, SIGKILL);  // what the check left running in its group
         fds_[kExit].events = 0;
       }
-      if (fds_[kExit].fd < 0 && exited_at < 0 && Done()) exited_at = NowMs();
       Drain(kResult);
       Drain(kOutput);
       Drain(kReport);
@@ -170,17 +185,28 @@ class Supervision {
     }
   }
   bool overflowed() const { return overflowed_; }
+  bool failed() const { return failed_; }
   const std::string& report_bytes() const { return report_; }
 
  private:
   enum { kResult = 0, kOutput, kReport, kExit, kCount };
 
+  using Chunk = char[16384];
+  static constexpr std::size_t kTailCapacity = 2 * kStderrTailBytes + sizeof(Chunk);
+  static constexpr std::size_t kReportCapacity = 4096 + sizeof(Chunk);
+
   bool Done() const { return fds_[kResult].fd < 0 && fds_[kOutput].fd < 0 && fds_[kReport].fd < 0; }
+
+  bool Exited() const {
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(child_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == child_;
+  }
 
   void Drain(int i) {
     pollfd& p = fds_[i];
     if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR))) return;
-    char buf[16384];
+    Chunk buf;
     const ssize_t n = ::read(p.fd, buf, sizeof buf);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
     if (n <= 0) {
@@ -196,9 +222,13 @@ class Supervision {
         answer_->result.append(buf, got);
       }
     } else if (i == kOutput) {
-      std::string& tail = answer_->stderr_tail;
-      tail.append(buf, got);
-      if (tail.size() > 2 * kStderrTailBytes) tail.erase(0, tail.size() - kStderrTailBytes);
+      std::string& tail = answer_->stderr_tail;  // in place: never beyond its capacity
+      if (got >= kStderrTailBytes) {
+        tail.assign(buf + got - kStderrTailBytes, kStderrTailBytes);
+      } else {
+        if (tail.size() + got > kTailCapacity) tail.erase(0, tail.size() + got - kStderrTailBytes);
+        tail.append(buf, got);
+      }
     } else if (report_.size() < 4096) {
       report_.append(buf, got);
     }
@@ -211,7 +241,7 @@ class Supervision {
   ChildAnswer* const answer_;
   pollfd fds_[kCount];
   std::string report_;
-  bool overflowed_ = false;
+  bool overflowed_ = false, failed_ = false;
 };
 
 struct Pipe {
@@ -230,6 +260,26 @@ struct Pipe {
     }
   }
 };
+
+// What a request left behind outside its group (a setsid grandchild, where there is no PID
+// namespace to take it along): the worker is a subreaper (serve.cpp), so such orphans are its
+// children now. Each is killed and reaped, rounds until none is left (their own orphans come
+// to the worker in turn); a fork bomb cannot outrun this, since what is killed forks no more.
+void KillLeftovers() {
+  const std::string path = "/proc/self/task/" + std::to_string(::getpid()) + "/children";
+  for (int round = 0; round < 200; ++round) {
+    std::ifstream in(path);
+    bool any = false;
+    for (long pid; in >> pid;) {
+      any = true;
+      ::kill(static_cast<pid_t>(pid), SIGKILL);
+    }
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    if (!any) return;
+    ::usleep(1000);
+  }
+}
 
 }  // namespace
 
@@ -279,21 +329,28 @@ void RunRequestChild(const PluginSpec& spec, const ChildRequest& req, ChildAnswe
   const bool finished = watch.Run();
   ::close(result.r), ::close(output.r), ::close(report.r);
   ::kill(-child, SIGKILL);  // on a timeout or an overflow; else what is left in its group
-  int status = 0;
+  int status = -1;
   rusage ru{};
-  while (::wait4(child, &status, 0, &ru) < 0 && errno == EINTR) {
+  pid_t waited;
+  while ((waited = ::wait4(child, &status, 0, &ru)) < 0 && errno == EINTR) {
   }
+  const bool status_known = waited == child;
+  KillLeftovers();
   answer->ms = NowMs() - start;
   answer->cpu_ms = TimevalMs(ru.ru_utime) + TimevalMs(ru.ru_stime);
   answer->max_rss_kb = ru.ru_maxrss;
-  if (WIFSIGNALED(status)) answer->signal = WTERMSIG(status);
-  if (WIFEXITED(status)) answer->exit_code = WEXITSTATUS(status);
+  if (status_known && WIFSIGNALED(status)) answer->signal = WTERMSIG(status);
+  if (status_known && WIFEXITED(status)) answer->exit_code = WEXITSTATUS(status);
 
   sandbox::Report rep{};
   const std::string& bytes = watch.report_bytes();
   const bool reported = bytes.size() >= sizeof rep;
   if (reported) std::memcpy(&rep, bytes.data(), sizeof rep);
-  if (!finished) {
+  if (watch.failed() || !status_known) {  // the worker's own trouble, not the bundle's
+    answer->outcome = "refused";
+    answer->message = watch.failed() ? std::string("poll: ") + std::strerror(errno)
+                                     : "the request child's status was lost (SIGCHLD ignored?)";
+  } else if (!finished) {
     answer->outcome = "timeout";
   } else if (watch.overflowed()) {
     answer->outcome = "overflow";

@@ -52,23 +52,34 @@ bool ReadExactly(int fd, std::string* out) {
   return true;
 }
 
-// The frame's envelope, checked; false on anything malformed (the agent replaces the worker).
-bool ParseEnvelope(const std::string& line, Json* id, ChildRequest* req, std::uint64_t* bytes) {
+// The frame's envelope. False when even its id and size cannot be read (the stream is lost:
+// the worker ends); otherwise `*unusable` says what makes the request impossible to honour (a
+// spec this worker does not understand, from a newer agent say), answered as "sandbox-error".
+bool ParseEnvelope(const std::string& line, Json* id, ChildRequest* req, std::uint64_t* bytes,
+                   std::string* unusable) {
+  Json frame;
   try {
-    const Json frame = Json::parse(line);
+    frame = Json::parse(line);
     if (!frame.is_object()) return false;
     *id = frame.at("id");
-    req->timeout_ms = frame.at("timeout_ms").get<double>();
-    req->max_output_bytes = frame.at("max_output_bytes").get<std::uint64_t>();
-    req->bundle_dir = frame.at("bundle_dir").get<std::string>();
     *bytes = frame.at("bytes").get<std::uint64_t>();
-    std::string error;
-    if (!sandbox::SpecFromJson(frame.at("sandbox"), &req->run, &error)) return false;
   } catch (const Json::exception&) {
     return false;
   }
-  return req->timeout_ms > 0 && !req->bundle_dir.empty() && req->bundle_dir[0] == '/' &&
-         *bytes > 0 && *bytes <= kMaxRequestBytes;
+  if (*bytes == 0 || *bytes > kMaxRequestBytes) return false;
+  try {
+    req->timeout_ms = frame.at("timeout_ms").get<double>();
+    req->max_output_bytes = frame.at("max_output_bytes").get<std::uint64_t>();
+    req->bundle_dir = frame.at("bundle_dir").get<std::string>();
+    if (!sandbox::SpecFromJson(frame.at("sandbox"), &req->run, unusable)) return true;
+  } catch (const Json::exception& e) {
+    *unusable = std::string("a malformed request envelope: ") + e.what();
+    return true;
+  }
+  if (req->timeout_ms <= 0 || req->bundle_dir.empty() || req->bundle_dir[0] != '/') {
+    *unusable = "a request without a timeout or an absolute bundle_dir";
+  }
+  return true;
 }
 
 // One frame: the envelope is parsed here, the request only in the child; the child's result
@@ -79,7 +90,8 @@ bool ServeOne(const PluginSpec& spec, int response_fd) {
   Json id;
   ChildRequest req;
   std::uint64_t bytes = 0;
-  if (!ParseEnvelope(envelope, &id, &req, &bytes)) return false;
+  std::string unusable;
+  if (!ParseEnvelope(envelope, &id, &req, &bytes, &unusable)) return false;
   std::string request(bytes, '\0');
   if (!ReadExactly(STDIN_FILENO, &request)) {
     Wipe(request);
@@ -88,7 +100,12 @@ bool ServeOne(const PluginSpec& spec, int response_fd) {
   req.request = &request;
   req.response_fd = response_fd;
   ChildAnswer answer;
-  RunRequestChild(spec, req, &answer);
+  if (unusable.empty()) {
+    RunRequestChild(spec, req, &answer);
+  } else {
+    answer.outcome = "sandbox-error";  // never run with less than the agent asked for
+    answer.message = unusable;
+  }
   Wipe(request);  // this bundle's request lived on in the child only
 
   Json response = {{"id", id},
@@ -114,7 +131,11 @@ bool ServeOne(const PluginSpec& spec, int response_fd) {
 
 int ServeRequests(const PluginSpec& spec, int response_fd) {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Orphans of a request (a setsid grandchild where there is no PID namespace) come to the
+  // worker, which kills them after each request (request_child.cpp).
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGCHLD, SIG_DFL);
   if (!WriteAll(response_fd, DumpJson(Json{{"serve", 1}, {"kind", spec.kind}, {"pid", ::getpid()}}) + "\n")) {
     return 1;
   }

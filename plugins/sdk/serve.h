@@ -27,8 +27,10 @@
 // than O bytes of result: killed), "sandbox-error" (the sandbox could not be prepared or a
 // required layer could not be had: `message`; the bundle's check is plugin-error, as a cold
 // run's failed setup is) or "refused" (the worker cannot fork safely: it is not
-// single-threaded; the agent runs the bundle cold and replaces the worker). A malformed
-// envelope, an invalid sandbox spec, or end of stdin ends the worker.
+// single-threaded, or lost a child's status; the agent runs the bundle cold and replaces the
+// worker). A sandbox spec the worker cannot honour (an unknown key from a newer agent, say) is
+// answered "sandbox-error", never run with less. An envelope whose id or size cannot be read,
+// or end of stdin, ends the worker.
 //
 // A plugin in another language serves the same way: load the runtime, print the hello line,
 // then per frame fork, and in the child enter the sandbox S before touching the request (the

@@ -11,6 +11,7 @@
 // no connection, no process of the plugin is left, and the agent is up and promotes the next
 // good bundle. A required layer that cannot be had fails the bundle closed with plugin-error.
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -39,14 +40,26 @@ struct Mode {
   std::vector<std::string> skip;     // attacks that cannot be contained in this mode
   bool warm = false;                 // through a warm worker's request child (serve.h)
   std::string tag;                   // suffixes the plugin's process names (bg-victim-<tag>)
+  std::string plugin_user = "nobody";  // sandbox.plugin_user (used where the agent is root)
   std::string Proc(const std::string& base) const { return (base + "-" + tag).substr(0, 15); }
 };
 
+// Through a warm worker. As root the plugin user must have a group of its own (warm workers
+// are off otherwise, plugin_check.cpp): the package's bundlegate-plugin (scripts/bootstrap
+// makes it).
 Mode Warm(Mode mode) {
   mode.name += ", warm worker";
   mode.warm = true;
   mode.tag += "w";
+  if (mode.wrapper.empty()) mode.plugin_user = "bundlegate-plugin";
   return mode;
+}
+
+// The uid the plugin runs as: the plugin user's where the agent is root, else the agent's.
+int PluginUid(const Mode& mode) {
+  if (!mode.wrapper.empty()) return kNobody;
+  const passwd* pw = ::getpwnam(mode.plugin_user.c_str());
+  return pw ? static_cast<int>(pw->pw_uid) : -1;
 }
 
 Mode AsRoot() { return {"root", {}, true, {}, false, "r"}; }
@@ -87,7 +100,7 @@ std::string Toml(const std::vector<std::string>& items) {
 
 void WriteHostileConfig(AgentRoot& root, const Mode& mode, const std::string& sandbox_extra) {
   root.WriteConfig("workers = 2\nplugin_dirs = [\"" + HostileDir() + "\"]\n",
-                   "[sandbox]\nplugin_user = \"nobody\"\n" + sandbox_extra +
+                   "[sandbox]\nplugin_user = \"" + mode.plugin_user + "\"\n" + sandbox_extra +
                        "\n[[checks]]\nkind = \"hostile\"\ntimeout_s = 120\nmemory_mb = 2048\n"
                        "tmpfs_mb = 16\npids_max = 256\nexpect_tmpfs_mb = 16\nskip = " +
                        Toml(mode.skip) +
@@ -231,6 +244,10 @@ class Canary {
 
 void RunHostile(const Mode& mode) {
   INFO("mode: " << mode.name);
+  if (PluginUid(mode) < 0) {
+    WARN("skipped: no user " << mode.plugin_user << " (scripts/bootstrap creates it)");
+    return;
+  }
   AgentRoot root;
   WriteHostileConfig(root, mode, "");
   const LoopbackListener listener;
@@ -258,7 +275,7 @@ void RunHostile(const Mode& mode) {
   // From outside: the victim's plugin is confined, whatever its own view claims.
   const auto iso = bg::sandbox::ReadProcessIsolation(ProcessesNamed(victim_proc).front());
   CHECK(iso.Confined());
-  CHECK(iso.uid == kNobody);
+  CHECK(iso.uid == PluginUid(mode));
   if (mode.userns && iso.ns_readable) {
     CHECK(iso.own_mnt);
     CHECK(iso.own_pid);

@@ -165,14 +165,22 @@ TEST_CASE("a request child's output and an oversized result are its own outcome"
   CHECK(s.envelopes[2]["outcome"] == "result");
 }
 
-TEST_CASE("a frame the worker cannot honour ends the worker, never runs unconfined") {
-  // An unknown layer, a relative bundle path, a missing sandbox: the worker stops reading.
+TEST_CASE("a request the worker cannot honour is refused, never run with less") {
+  // An unknown layer, an unknown key (a newer agent's), a relative bundle path: each is
+  // answered sandbox-error without running anything, and the next request is served.
   for (const Json& bad : {Json{{"layers", {"bogus"}}}, Json{{"layers", Json::array()}, {"color", 1}}}) {
     const Served s = Serve(Frame(1, Json::object(), 20000, bad) + Frame(2, Json::object()));
-    CHECK(s.envelopes.empty());
+    REQUIRE(s.envelopes.size() == 2);
+    CHECK(s.envelopes[0]["outcome"] == "sandbox-error");
+    CHECK(s.results[0].is_null());
+    CHECK(s.envelopes[1]["outcome"] == "result");
   }
   const Served relative = Serve(Frame(1, Json::object(), 20000, Unconfined(), "relative/dir"));
-  CHECK(relative.envelopes.empty());
+  REQUIRE(relative.envelopes.size() == 1);
+  CHECK(relative.envelopes[0]["outcome"] == "sandbox-error");
+  // A frame whose size cannot be read loses the stream: the worker ends, answering nothing.
+  const Served broken = Serve("{\"id\": 1}\n" + Frame(2, Json::object()));
+  CHECK(broken.envelopes.empty());
 }
 
 TEST_CASE("each request child enters the sandbox it is sent, seeing its own bundle only") {
