@@ -52,8 +52,9 @@
 //
 // Two callers:
 //   (a) the agent's fork-exec path (agent/plugin/child_spawn.cpp): fork, stdio, Enter, execve.
-//   (b) a warm worker (issue 10): a long-lived plugin process that has loaded its runtime once
-//       and serves several checks, each in a fresh child forked from it (a zygote):
+//   (b) a warm worker (agent/plugin/warm_worker.h starts it, plugins/sdk/request_child.cpp is its
+//       side): a long-lived plugin process that has loaded its runtime once and serves several
+//       checks, each in a fresh child forked from it (a zygote):
 //         agent:  run = the per-run Spec, as for a cold run, without data paths;
 //                 spawn the worker under WarmWorkerSpec(run, <the work/ area>) (path (a));
 //         worker: per request naming a bundle under that area, single-threaded:
