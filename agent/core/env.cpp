@@ -53,8 +53,10 @@ std::string DirName(const std::string& path) {
 }  // namespace
 
 Env& Env::Default() {
-  static Env env;
-  return env;
+  // Never destroyed (as FaultState): a static of someone else's that outlives this one (a test's
+  // temporary directory, removed at exit) may still use it from its destructor.
+  static Env* env = new Env();
+  return *env;
 }
 
 Status Env::Fault(std::string_view op, std::string_view path) { return CheckFault(op, path); }
