@@ -103,7 +103,8 @@ std::optional<ServeResponse> ServeReader::Next() {
 IsolationReport IsolationFromJson(const Json& j) {
   IsolationReport report;
   if (!j.is_object()) return report;
-  for (const auto& [name, value] : j.items()) {
+  for (const auto& [name, layer_json] : j.items()) {
+    const Json& value = layer_json;  // a structured binding cannot be captured (C++17 rules)
     sandbox::LayerOutcome l;
     if (!sandbox::ParseLayerName(name, &l.layer) || !value.is_object()) continue;
     l.name = name;

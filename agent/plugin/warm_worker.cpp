@@ -8,6 +8,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <cerrno>
 
 namespace bg {
@@ -17,6 +18,7 @@ namespace asio = boost::asio;
 using ErrorCode = boost::system::error_code;
 constexpr auto kCancelPoll = std::chrono::milliseconds(250);
 constexpr auto kReapPoll = std::chrono::milliseconds(20);
+constexpr auto kCloseGrace = std::chrono::seconds(2);
 constexpr std::size_t kMaxReportBytes = 1024;
 
 std::string LastLine(const std::string& text) {
@@ -31,7 +33,8 @@ std::string LastLine(const std::string& text) {
 
 WarmWorker::WarmWorker(asio::io_context& loop, std::string kind, ChildRun run,
                        std::uint64_t max_payload)
-    : loop_(loop), kind_(std::move(kind)), run_(std::move(run)), reader_(max_payload),
+    : loop_(loop), kind_(std::move(kind)), run_(std::move(run)), max_payload_(max_payload),
+      reader_(max_payload),
       in_(loop), out_(loop), err_(loop), report_(loop), pidfd_(loop), deadline_(loop),
       cancel_timer_(loop), reap_timer_(loop) {}
 
@@ -71,7 +74,7 @@ void WarmWorker::ReadOut() {
                                                                            std::size_t n) {
     if (self->state_ == State::kDead || self->state_ == State::kDying) return;
     if (ec) {
-      self->Broken("it closed its output", Cause::kNone);
+      self->Closing("it closed its output");
       return;
     }
     self->reader_.Feed(std::string_view(self->out_buf_.data(), n));
@@ -117,8 +120,14 @@ void WarmWorker::WatchExit() {
   pidfd_.async_wait(asio::posix::stream_descriptor::wait_read,
                     [self = shared_from_this()](const ErrorCode& ec) {
                       if (ec || self->state_ == State::kDead) return;
-                      if (self->state_ != State::kDying) self->Broken("it exited", Cause::kNone);
-                      self->OnExited();
+                      // Exited: its status is final, so killing what is left of its group
+                      // cannot change it.
+                      if (self->state_ != State::kDying) {
+                        self->Broken("it exited", Cause::kNone);
+                      } else {
+                        self->KillGroup();
+                        self->OnExited();
+                      }
                     });
 }
 
@@ -192,7 +201,7 @@ void WarmWorker::Submit(ServeRequest request, std::chrono::milliseconds deadline
                                                                       std::size_t) {
                       if (ec && self->state_ == State::kBusy && self->pending_ &&
                           self->pending_->id == id) {
-                        self->Broken("it stopped reading requests", Cause::kNone);
+                        self->Closing("it stopped reading requests");
                       }
                     });
   ArmDeadline(deadline + kWorkerGrace);
@@ -201,11 +210,14 @@ void WarmWorker::Submit(ServeRequest request, std::chrono::milliseconds deadline
 
 void WarmWorker::ArmDeadline(std::chrono::milliseconds after) {
   deadline_.expires_after(after);
-  deadline_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+  // The request it was armed for: a handler already queued when the answer came must not time
+  // out the next request.
+  const std::uint64_t id = pending_ ? pending_->id : 0;
+  deadline_.async_wait([self = shared_from_this(), id](const ErrorCode& ec) {
     if (ec) return;
     if (self->state_ == State::kStarting) {
       self->Broken("no hello within " + std::to_string(self->run_.timeout.count() / 1000) + " s");
-    } else if (self->state_ == State::kBusy && self->pending_) {
+    } else if (self->state_ == State::kBusy && self->pending_ && self->pending_->id == id) {
       self->Broken("it did not answer within the request's timeout", Cause::kTimeout);
     }
   });
@@ -239,6 +251,28 @@ void WarmWorker::Broken(const std::string& why, Cause cause) {
   OnExited();
 }
 
+// Its output or input closed: it is going, or gone. Its first process (the sandbox's, which
+// relays the worker's exit status) may still be relaying: killing it now would turn a worker's
+// own exit into a SIGKILL. With a pidfd the exit is awaited for kCloseGrace (WatchExit's handler
+// finishes); only past that is it killed, as the agent's doing (the request runs cold).
+void WarmWorker::Closing(const std::string& why) {
+  if (state_ == State::kDead || state_ == State::kDying) return;
+  if (!pidfd_.is_open()) return Broken(why);
+  if (failure_.empty()) failure_ = why;
+  cause_ = Cause::kNone;
+  if (state_ == State::kStarting || state_ == State::kNew) started_failed_ = true;
+  state_ = State::kDying;
+  deadline_.cancel();
+  cancel_timer_.cancel();
+  reap_timer_.expires_after(kCloseGrace);
+  reap_timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+    if (ec || self->state_ == State::kDead) return;
+    self->cause_ = Cause::kAgent;
+    self->KillGroup();
+    self->OnExited();
+  });
+}
+
 // Reaps it (polling briefly until the kill has landed), then Finish.
 void WarmWorker::OnExited() {
   if (state_ == State::kDead) return;
@@ -267,23 +301,31 @@ void WarmWorker::DrainOutput() {
   const int fd = out_.native_handle();
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   char buf[65536];
+  std::size_t left = 2 * max_payload_ + kMaxServeEnvelopeBytes;  // one answer, at most
   ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-    if (n > 0) reader_.Feed(std::string_view(buf, static_cast<std::size_t>(n)));
+  while (left > 0 && ((n = ::read(fd, buf, std::min(sizeof buf, left))) > 0 ||
+                      (n < 0 && errno == EINTR))) {
+    if (n <= 0) continue;
+    reader_.Feed(std::string_view(buf, static_cast<std::size_t>(n)));
+    left -= static_cast<std::size_t>(n);
   }
 }
 
 void WarmWorker::Finish() {
   const bool was_starting = started_failed_;
   if (pending_ && cause_ == Cause::kNone) {
-    // Died by itself: use an answer it finished before it went.
-    state_ = State::kBusy;
+    // Died by itself: an answer it finished before it went counts (nothing here may end the
+    // worker again: it is being finished).
     DrainOutput();
     try {
-      HandleResponses();
+      if (auto r = reader_.Next(); r && r->id == pending_->id) {
+        ++served_;
+        const bool cold = r->outcome == "refused" || r->outcome == "sandbox-error";
+        Complete(cold ? ChildOutcome() : OutcomeFromResponse(*r),
+                 cold ? "the warm worker could not check it (" + r->message + ")" : "", cold);
+      }
     } catch (const std::exception&) {
     }
-    if (state_ == State::kIdle) state_ = State::kDying;
   }
   state_ = State::kDead;
   deadline_.cancel();

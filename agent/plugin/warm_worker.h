@@ -103,6 +103,7 @@ class WarmWorker : public std::enable_shared_from_this<WarmWorker> {
   void DrainOutput();
   void HandleResponses();
   void Broken(const std::string& why, Cause cause = Cause::kAgent);
+  void Closing(const std::string& why);
   void Complete(ChildOutcome outcome, std::string note, bool run_cold);
   void ArmDeadline(std::chrono::milliseconds after);
   void WatchCancel();
@@ -112,6 +113,7 @@ class WarmWorker : public std::enable_shared_from_this<WarmWorker> {
   boost::asio::io_context& loop_;
   const std::string kind_;
   ChildRun run_;
+  const std::uint64_t max_payload_;
   ServeReader reader_;
   State state_ = State::kNew;
   pid_t pid_ = -1;
@@ -127,9 +129,9 @@ class WarmWorker : public std::enable_shared_from_this<WarmWorker> {
   std::uint64_t next_id_ = 1, served_ = 0;
   std::chrono::steady_clock::time_point idle_since_;
   Ready ready_;
-  struct Pending {
-    std::uint64_t id = 0;
-    const std::atomic<bool>* cancelled = nullptr;
+  struct Pending {  // every field set by Submit (no initialisers: clang 14 could not emplace it)
+    std::uint64_t id;
+    const std::atomic<bool>* cancelled;
     Answer done;
   };
   std::optional<Pending> pending_;

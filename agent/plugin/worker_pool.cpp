@@ -70,6 +70,13 @@ void WorkerPool::Dispatch() {
       ++it;
     }
   }
+  if (Clock::now() < backoff_until_) {  // the warm path is off for now: cold, at once
+    std::deque<Waiting> cold;
+    cold.swap(waiting_);
+    for (auto& w : cold) {
+      Answer(loop_, std::move(w.done), Cold("the warm worker is unavailable (" + unavailable_ + ")"));
+    }
+  }
   for (const auto& w : workers_) {
     if (waiting_.empty()) break;
     if (!w->idle()) continue;
@@ -77,18 +84,8 @@ void WorkerPool::Dispatch() {
     waiting_.pop_front();
     Assign(w, std::move(next));
   }
-  if (waiting_.empty()) {
-    ArmTimer();
-    return;
-  }
   const std::size_t live = workers_.size();  // starting and dying ones included
-  if (Clock::now() < backoff_until_) {  // the warm path is off for now: cold, at once
-    std::deque<Waiting> cold;
-    cold.swap(waiting_);
-    for (auto& w : cold) {
-      Answer(loop_, std::move(w.done), Cold("the warm worker is unavailable (" + unavailable_ + ")"));
-    }
-  } else if (live < options_.max_workers && starting_ < waiting_.size()) {
+  if (!waiting_.empty() && live < options_.max_workers && starting_ < waiting_.size()) {
     StartWorker();
   }
   ArmTimer();

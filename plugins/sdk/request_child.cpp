@@ -171,6 +171,7 @@ class Supervision {
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) {
         failed_ = true;
+        failed_errno_ = errno;
         return false;
       }
       if (fds_[kExit].fd >= 0 && (fds_[kExit].revents & POLLIN) && exited_at < 0) {
@@ -186,6 +187,7 @@ class Supervision {
   }
   bool overflowed() const { return overflowed_; }
   bool failed() const { return failed_; }
+  int failed_errno() const { return failed_errno_; }
   const std::string& report_bytes() const { return report_; }
 
  private:
@@ -242,6 +244,7 @@ class Supervision {
   pollfd fds_[kCount];
   std::string report_;
   bool overflowed_ = false, failed_ = false;
+  int failed_errno_ = 0;
 };
 
 struct Pipe {
@@ -263,10 +266,12 @@ struct Pipe {
 
 // What a request left behind outside its group (a setsid grandchild, where there is no PID
 // namespace to take it along): the worker is a subreaper (serve.cpp), so such orphans are its
-// children now. Each is killed and reaped, rounds until none is left (their own orphans come
-// to the worker in turn); a fork bomb cannot outrun this, since what is killed forks no more.
+// children now (only its own: no one else can reap them, so their pids cannot be reused). Each
+// is killed and reaped, in rounds until none is left (their own orphans come to the worker in
+// turn), at most 200 rounds: what is killed forks no more, and the request's process limit
+// bounds the rest. Needs /proc/<tid>/children (CONFIG_PROC_CHILDREN, as on Debian's kernels).
 void KillLeftovers() {
-  const std::string path = "/proc/self/task/" + std::to_string(::getpid()) + "/children";
+  const std::string path = "/proc/thread-self/children";
   for (int round = 0; round < 200; ++round) {
     std::ifstream in(path);
     bool any = false;
@@ -348,7 +353,7 @@ void RunRequestChild(const PluginSpec& spec, const ChildRequest& req, ChildAnswe
   if (reported) std::memcpy(&rep, bytes.data(), sizeof rep);
   if (watch.failed() || !status_known) {  // the worker's own trouble, not the bundle's
     answer->outcome = "refused";
-    answer->message = watch.failed() ? std::string("poll: ") + std::strerror(errno)
+    answer->message = watch.failed() ? std::string("poll: ") + std::strerror(watch.failed_errno())
                                      : "the request child's status was lost (SIGCHLD ignored?)";
   } else if (!finished) {
     answer->outcome = "timeout";

@@ -293,3 +293,59 @@ TEST_CASE("warm worker: an idle worker is reaped, and warm = false runs cold") {
   CHECK(WorkerPid(cold) == 0);
   CHECK(Workers(plugins).empty());
 }
+
+// A worker that goes wrong by itself (a stand-in written in Python: it serves, but ends or
+// breaks the protocol when it reads a request, as the bundle's name says). Nothing a bundle
+// can cause: the bundle is checked cold instead (this plugin's cold run fails it with summary
+// "cold"). Killed by a signal, the worker is the runner's plugin-crashed, as a cold run is.
+TEST_CASE("warm worker: a worker's own failure runs the bundle cold, a signal is plugin-crashed") {
+  if (!WarmPossible()) return;
+  AgentRoot root;
+  const std::string plugins = root.tmp() / "plugins";
+  fs::create_directories(plugins);
+  const std::string plugin = plugins + "/bundlegate-check-sdk-test";
+  std::ofstream(plugin) << R"(#!/usr/bin/python3
+import json, os, signal, sys
+if sys.argv[1:] == ["--describe"]:
+    print(json.dumps({"protocol": 1, "kind": "sdk-test", "version": "1", "runtime": {}, "serve": True}))
+    sys.exit(0)
+if sys.argv[1:] == ["--serve"]:
+    out = sys.stdout.buffer
+    out.write(json.dumps({"serve": 1, "kind": "sdk-test", "pid": os.getpid()}).encode() + b"\n")
+    out.flush()
+    while True:
+        envelope = json.loads(sys.stdin.buffer.readline())
+        request = json.loads(sys.stdin.buffer.read(envelope["bytes"]))
+        name = request["manifest"]["name"]
+        if name == "exits":
+            sys.exit(3)
+        if name == "garbage":
+            out.write(b"this is not an answer\n")
+            out.flush()
+            signal.pause()
+        if name == "killed":
+            os.kill(os.getpid(), signal.SIGKILL)
+request = json.load(sys.stdin)
+print(json.dumps({"protocol": 1, "status": "fail", "reason": "parity-mismatch", "summary": "cold"}))
+)";
+  ::chmod(plugins.c_str(), 0755);
+  ::chmod(plugin.c_str(), 0755);
+  ::chmod(root.tmp().path().c_str(), 0755);
+  Configure(root, plugins, "warm_workers = 1\n");
+  AgentProcess agent(root);
+  REQUIRE(agent.WaitReady());
+  for (const std::string name : {"exits", "garbage"}) {
+    INFO(name);
+    root.Drop(name, Named(name));
+    const json d = Decision(root, name);
+    CHECK(d["reason"] == "parity-mismatch");
+    const json check = PluginCheck(d);
+    CHECK(check["summary"] == "cold");
+    CHECK(WorkerPid(check) == 0);
+    CHECK_THAT(Notes(check), Catch::Contains("ran cold"));
+  }
+  root.Drop("killed", Named("killed"));
+  const json killed = Decision(root, "killed");
+  CHECK(killed["reason"] == "plugin-crashed");
+  CHECK(agent.running());
+}
