@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "agent/core/errno_status.h"
+#include "agent/sandbox/spec_json.h"
 
 namespace bg {
 namespace {
@@ -237,17 +238,7 @@ bool IsolationReport::applied(sandbox::Layer layer) const {
   return false;
 }
 
-Json IsolationReport::ToJson() const {
-  Json j = Json::object();
-  for (const auto& l : layers) {
-    Json layer = {{"applied", l.state == sandbox::LayerState::kApplied}};
-    if (l.state == sandbox::LayerState::kOff) layer["off"] = true;
-    if (!l.why.empty()) layer["why"] = l.why;
-    for (const auto& [key, value] : l.facts) layer[key] = value;
-    j[l.name] = std::move(layer);
-  }
-  return j;
-}
+Json IsolationReport::ToJson() const { return sandbox::LayersToJson(layers); }
 
 Result<IsolationReport> DecodeSetupReport(std::string_view bytes,
                                           const sandbox::PreparedSandbox& sandbox) {

@@ -102,26 +102,9 @@ std::optional<ServeResponse> ServeReader::Next() {
 
 IsolationReport IsolationFromJson(const Json& j) {
   IsolationReport report;
-  if (!j.is_object()) return report;
-  for (const auto& [name, layer_json] : j.items()) {
-    const Json& value = layer_json;  // a structured binding cannot be captured (C++17 rules)
-    sandbox::LayerOutcome l;
-    if (!sandbox::ParseLayerName(name, &l.layer) || !value.is_object()) continue;
-    l.name = name;
-    auto flag = [&value](const char* key) {
-      const auto it = value.find(key);
-      return it != value.end() && it->is_boolean() && it->get<bool>();
-    };
-    l.state = flag("applied") ? sandbox::LayerState::kApplied
-              : flag("off")   ? sandbox::LayerState::kOff
-                              : sandbox::LayerState::kNotApplied;
-    l.why = StringOr(value, "why");
-    for (const auto& [key, fact] : value.items()) {
-      if (key == "applied" || key == "off" || key == "why" || !fact.is_string()) continue;
-      l.facts.emplace_back(key, fact.get<std::string>());
-    }
+  report.layers = sandbox::LayersFromJson(j);
+  for (const auto& l : report.layers) {
     if (l.state == sandbox::LayerState::kNotApplied) report.notes.push_back(l.name + ": " + l.why);
-    report.layers.push_back(std::move(l));
   }
   return report;
 }

@@ -141,4 +141,44 @@ bool SpecFromJson(const Json& j, Spec* spec, std::string* error) {
   return true;
 }
 
+Json LayersToJson(const std::vector<LayerOutcome>& layers) {
+  Json j = Json::object();
+  for (const auto& l : layers) {
+    Json layer = {{"applied", l.state == LayerState::kApplied}};
+    if (l.state == LayerState::kOff) layer["off"] = true;
+    if (!l.why.empty()) layer["why"] = l.why;
+    for (const auto& [key, value] : l.facts) layer[key] = value;
+    j[l.name] = std::move(layer);
+  }
+  return j;
+}
+
+std::vector<LayerOutcome> LayersFromJson(const Json& j) {
+  std::vector<LayerOutcome> out;
+  if (!j.is_object()) return out;
+  for (const auto& [name, layer_json] : j.items()) {
+    const Json& value = layer_json;  // a structured binding cannot be captured (C++17 rules)
+    LayerOutcome l;
+    if (!ParseLayerName(name, &l.layer) || !value.is_object()) continue;
+    l.name = name;
+    auto flag = [&value](const char* key) {
+      const auto it = value.find(key);
+      return it != value.end() && it->is_boolean() && it->get<bool>();
+    };
+    l.state = flag("applied") ? LayerState::kApplied
+              : flag("off")   ? LayerState::kOff
+                              : LayerState::kNotApplied;
+    for (const auto& [key, fact] : value.items()) {
+      if (key == "applied" || key == "off" || !fact.is_string()) continue;
+      if (key == "why") {
+        l.why = fact.get<std::string>();
+      } else {
+        l.facts.emplace_back(key, fact.get<std::string>());
+      }
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
 }  // namespace bg::sandbox

@@ -20,6 +20,7 @@
 #include <iostream>
 #include <memory>
 
+#include "agent/sandbox/spec_json.h"
 #include "plugins/sdk/request.h"
 
 namespace bg::sdk {
@@ -113,19 +114,6 @@ void CloseAllBut(int keep_a, int keep_b) {
   std::fflush(nullptr);
   const std::string text = DumpJson(result.ToJson());
   ::_exit(WriteAll(result_fd, text.data(), text.size()) ? 0 : 1);
-}
-
-// The layers as the agent shows them (its IsolationReport::ToJson).
-Json IsolationJson(const sandbox::PreparedSandbox& box, const sandbox::Report& report) {
-  Json j = Json::object();
-  for (const auto& l : box.Describe(report)) {
-    Json layer = {{"applied", l.state == sandbox::LayerState::kApplied}};
-    if (l.state == sandbox::LayerState::kOff) layer["off"] = true;
-    if (!l.why.empty()) layer["why"] = l.why;
-    for (const auto& [key, value] : l.facts) layer[key] = value;
-    j[l.name] = std::move(layer);
-  }
-  return j;
 }
 
 // The parent's side of one child: its three pipes and its pidfd, until the child has exited
@@ -370,7 +358,7 @@ void RunRequestChild(const PluginSpec& spec, const ChildRequest& req, ChildAnswe
   } else {
     answer->outcome = "crashed";
   }
-  if (reported && rep.fatal_step == 0) answer->isolation = IsolationJson(*box, rep);
+  if (reported && rep.fatal_step == 0) answer->isolation = sandbox::LayersToJson(box->Describe(rep));
   if (answer->outcome != "result") Wipe(answer->result);
   std::string& tail = answer->stderr_tail;
   if (tail.size() > kStderrTailBytes) tail.erase(0, tail.size() - kStderrTailBytes);

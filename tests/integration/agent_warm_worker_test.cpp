@@ -128,6 +128,23 @@ std::string Notes(const json& check) {
   return runner.contains("notes") ? runner["notes"].dump() : "";
 }
 
+// An agent with the test plugin and one warm worker, which has checked a first bundle.
+struct WarmAgent {
+  AgentRoot root;
+  std::string plugins = InstallPlugin(root);
+  std::unique_ptr<AgentProcess> agent;
+  int first = 0;  // the worker that checked the first bundle
+
+  WarmAgent() {
+    Configure(root, plugins, "warm_workers = 1\n");
+    agent = std::make_unique<AgentProcess>(root);
+    REQUIRE(agent->WaitReady());
+    root.Drop("first", Named("reject"));
+    first = WorkerPid(PluginCheck(Decision(root, "first")));
+    REQUIRE(first > 0);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("warm worker: bundles go through one worker, each checked in a fresh child") {
@@ -189,14 +206,10 @@ TEST_CASE("warm worker: a crash or a hang is that bundle's verdict, and the work
 
 TEST_CASE("warm worker: kill -9 of the worker mid-check is plugin-crashed, then a new worker") {
   if (!WarmPossible()) return;
-  AgentRoot root;
-  const std::string plugins = InstallPlugin(root);
-  Configure(root, plugins, "warm_workers = 1\n");
-  AgentProcess agent(root);
-  REQUIRE(agent.WaitReady());
-  root.Drop("first", Named("reject"));
-  const int first = WorkerPid(PluginCheck(Decision(root, "first")));
-  REQUIRE(first > 0);
+  WarmAgent w;
+  AgentRoot& root = w.root;
+  const std::string& plugins = w.plugins;
+  const int first = w.first;
 
   root.Drop("victim", Named("slow"));
   // The worker is busy once a request child (a --serve process under it) exists. Only this
@@ -226,19 +239,16 @@ TEST_CASE("warm worker: kill -9 of the worker mid-check is plugin-crashed, then 
   const int second = WorkerPid(PluginCheck(Decision(root, "next")));
   CHECK(second > 0);
   CHECK(second != first);
-  CHECK(agent.running());
+  CHECK(w.agent->running());
 }
 
 TEST_CASE("warm worker: SIGHUP keeps the worker of an unchanged plugin, replaces a changed one") {
   if (!WarmPossible()) return;
-  AgentRoot root;
-  const std::string plugins = InstallPlugin(root);
-  Configure(root, plugins, "warm_workers = 1\n");
-  AgentProcess agent(root);
-  REQUIRE(agent.WaitReady());
-  root.Drop("one", Named("reject"));
-  const int first = WorkerPid(PluginCheck(Decision(root, "one")));
-  REQUIRE(first > 0);
+  WarmAgent w;
+  AgentRoot& root = w.root;
+  AgentProcess& agent = *w.agent;
+  const std::string& plugins = w.plugins;
+  const int first = w.first;
 
   auto reload = [&](std::size_t nth) {
     agent.Signal(SIGHUP);
