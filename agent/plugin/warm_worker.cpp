@@ -244,6 +244,7 @@ void WarmWorker::Broken(const std::string& why, Cause cause) {
   cause_ = cause;
   const bool was_starting = state_ == State::kStarting || state_ == State::kNew;
   state_ = State::kDying;
+  dying_since_ = std::chrono::steady_clock::now();
   deadline_.cancel();
   cancel_timer_.cancel();
   if (was_starting) started_failed_ = true;
@@ -262,6 +263,7 @@ void WarmWorker::Closing(const std::string& why) {
   cause_ = Cause::kNone;
   if (state_ == State::kStarting || state_ == State::kNew) started_failed_ = true;
   state_ = State::kDying;
+  dying_since_ = std::chrono::steady_clock::now();
   deadline_.cancel();
   cancel_timer_.cancel();
   reap_timer_.expires_after(kCloseGrace);

@@ -82,6 +82,8 @@ class WarmWorker : public std::enable_shared_from_this<WarmWorker> {
   bool starting() const { return state_ == State::kStarting || state_ == State::kNew; }
   bool dead() const { return state_ == State::kDead; }
   bool dying() const { return state_ == State::kDying; }
+  // Since when it has been dying (meaningful while dying()).
+  std::chrono::steady_clock::time_point dying_since() const { return dying_since_; }
   pid_t pid() const { return pid_; }  // as the agent sees it (the sandbox's first process)
   std::uint64_t served() const { return served_; }
   std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
@@ -127,7 +129,7 @@ class WarmWorker : public std::enable_shared_from_this<WarmWorker> {
   IsolationReport isolation_;
   std::string report_bytes_, err_tail_;
   std::uint64_t next_id_ = 1, served_ = 0;
-  std::chrono::steady_clock::time_point idle_since_;
+  std::chrono::steady_clock::time_point idle_since_, dying_since_;
   Ready ready_;
   struct Pending {  // every field set by Submit (no initialisers: clang 14 could not emplace it)
     std::uint64_t id;

@@ -11,6 +11,7 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 constexpr auto kQueuePoll = std::chrono::milliseconds(250);
+constexpr auto kDyingSlot = std::chrono::seconds(5);
 
 PoolAnswer Cold(std::string why) {
   PoolAnswer a;
@@ -84,7 +85,12 @@ void WorkerPool::Dispatch() {
     waiting_.pop_front();
     Assign(w, std::move(next));
   }
-  const std::size_t live = workers_.size();  // starting and dying ones included
+  // Starting and dying ones count, but not one that has been dying longer than kDyingSlot (a
+  // SIGKILL that does not land: a process stuck in the kernel, a hung driver or NFS): it is
+  // still reaped when it goes, but the bundles waiting get a new worker meanwhile.
+  const auto now = Clock::now();
+  std::size_t live = 0;
+  for (const auto& w : workers_) live += !(w->dying() && now - w->dying_since() > kDyingSlot);
   if (!waiting_.empty() && live < options_.max_workers && starting_ < waiting_.size()) {
     StartWorker();
   }
