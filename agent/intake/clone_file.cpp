@@ -37,9 +37,12 @@ char* Buffer() {
   return buffer.get();
 }
 
-// Hashes `fd` (the copy) from offset 0 to its end, at most `limit` bytes.
-Result<ClonedFile> HashCopy(int fd, CopyMethod method, const std::string& rel,
-                            const CloneOptions& o) {
+// Reads `fd` from offset 0 to its end, at most `limit` bytes, hashing each block and handing
+// it to `sink` (which may fail) at its offset: the hashing of a clone and the read/write copy
+// are the same loop. `what` names the read in errors ("read", "read back the copy of").
+template <typename Sink>
+Result<ClonedFile> ReadHashing(int fd, CopyMethod method, const char* what, const std::string& rel,
+                               const CloneOptions& o, Sink&& sink) {
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   char* buf = Buffer();
   Sha256 hash;
@@ -50,13 +53,21 @@ Result<ClonedFile> HashCopy(int fd, CopyMethod method, const std::string& rel,
     const ssize_t n = ::pread(fd, buf, want, static_cast<off_t>(off));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ErrnoStatus("read back the copy of", rel);
+      return ErrnoStatus(what, rel);
     }
     if (n == 0) break;
     hash.Update(buf, static_cast<std::size_t>(n));
+    BG_RETURN_IF_ERROR(sink(std::string_view(buf, static_cast<std::size_t>(n)), off));
     off += static_cast<std::uint64_t>(n);
   }
   return ClonedFile{method, off, hash.FinalHex()};
+}
+
+// Hashes `fd` (the copy) from offset 0 to its end, at most `limit` bytes.
+Result<ClonedFile> HashCopy(int fd, CopyMethod method, const std::string& rel,
+                            const CloneOptions& o) {
+  return ReadHashing(fd, method, "read back the copy of", rel, o,
+                     [](std::string_view, std::uint64_t) { return Status::Ok(); });
 }
 
 // 1. FICLONE. Returns false (and leaves `dst` empty) where the filesystems cannot.
@@ -101,42 +112,30 @@ Result<ClonedFile> ReadWrite(int src, int dst, const std::string& rel, const Clo
     const int err = ::posix_fallocate(dst, 0, static_cast<off_t>(std::min(o.size_hint, o.limit)));
     if (err == ENOSPC || err == EDQUOT) return ErrnoStatus("reserve space for", rel, err);
   }
-  ::posix_fadvise(src, 0, 0, POSIX_FADV_SEQUENTIAL);
-  char* buf = Buffer();
-  Sha256 hash;
-  std::uint64_t off = 0;
-  while (off < o.limit) {
-    BG_RETURN_IF_ERROR(CheckCancelled(o.cancelled, rel));
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, o.limit - off));
-    const ssize_t n = ::pread(src, buf, want, static_cast<off_t>(off));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("read", rel);
-    }
-    if (n == 0) break;
-    hash.Update(buf, static_cast<std::size_t>(n));
-    if (o.write_all) {
-      BG_RETURN_IF_ERROR(o.write_all(dst, std::string_view(buf, static_cast<std::size_t>(n))));
-    } else {
-      for (std::size_t done = 0; done < static_cast<std::size_t>(n);) {
-        const ssize_t w = ::pwrite(dst, buf + done, static_cast<std::size_t>(n) - done,
-                                   static_cast<off_t>(off + done));
-        if (w < 0) {
-          if (errno == EINTR) continue;
-          return ErrnoStatus("write", rel);
-        }
-        done += static_cast<std::size_t>(w);
-      }
-    }
-    off += static_cast<std::uint64_t>(n);
-  }
+  BG_ASSIGN_OR_RETURN(
+      ClonedFile copy,
+      ReadHashing(src, CopyMethod::kReadWrite, "read", rel, o,
+                  [dst, &rel, &o](std::string_view block, std::uint64_t off) -> Status {
+                    if (o.write_all) return o.write_all(dst, block);
+                    for (std::size_t done = 0; done < block.size();) {
+                      const ssize_t w = ::pwrite(dst, block.data() + done, block.size() - done,
+                                                 static_cast<off_t>(off + done));
+                      if (w < 0) {
+                        if (errno == EINTR) continue;
+                        return ErrnoStatus("write", rel);
+                      }
+                      done += static_cast<std::size_t>(w);
+                    }
+                    return Status::Ok();
+                  }));
+  const std::uint64_t off = copy.size;
   // A file that shrank while being copied must not keep fallocate's tail.
   struct stat st;
   if (::fstat(dst, &st) != 0) return ErrnoStatus("stat the copy of", rel);
   if (static_cast<std::uint64_t>(st.st_size) != off && ::ftruncate(dst, static_cast<off_t>(off)) != 0) {
     return ErrnoStatus("truncate", rel);
   }
-  return ClonedFile{CopyMethod::kReadWrite, off, hash.FinalHex()};
+  return copy;
 }
 
 }  // namespace
