@@ -8,7 +8,6 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <random>
 
 #include "tests/support/agent_process.h"
 #include "tests/support/loop_fs.h"
@@ -17,13 +16,6 @@ using namespace bg::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string RandomBytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 bool WorkEmpty(const std::string& work) {
   std::error_code ec;

@@ -3,6 +3,7 @@
 // for a post-mortem.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace bg::test {
@@ -28,5 +29,8 @@ std::string ReadFile(const std::string& path);
 void AppendFile(const std::string& path, const std::string& content);
 // Replaces the first occurrence of `from` (which must occur) in the file.
 void ReplaceInFile(const std::string& path, const std::string& from, const std::string& to);
+// `n` bytes of deterministic noise (the same for the same seed): file content that compresses
+// and deduplicates like a model's weights.
+std::string RandomBytes(std::size_t n, unsigned seed);
 
 }  // namespace bg::test

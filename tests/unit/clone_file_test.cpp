@@ -8,7 +8,6 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <random>
 
 #include "agent/core/sha256.h"
 #include "agent/core/unique_fd.h"
@@ -19,13 +18,6 @@ using namespace bg;
 using namespace bg::test;
 
 namespace {
-
-std::string RandomBytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 UniqueFd OpenSrc(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
